@@ -1,0 +1,489 @@
+//! Layers as file-system changesets: the `Entry` model every producer of layer
+//! content uses (base-image recipes, the builder, later the userland), and the
+//! deterministic tar writer that turns a changeset into real layer bytes.
+//!
+//! Determinism rules (what makes two fresh homes agree on every digest):
+//! entries are written sorted by path, parents before children; mtimes, uids,
+//! gids and modes come from the entry, never from the host; user and group
+//! names are left empty; ustar headers (GNU long-name extension when needed).
+
+use crate::digest::{Digest, HashingWriter};
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+/// Fixed mtime for files that have no meaningful time of their own
+/// (2024-01-01T00:00:00Z). Builder-created entries use the image's clock.
+pub const DEFAULT_MTIME: u64 = 1_704_067_200;
+
+/// Where a regular file's bytes come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// Bytes held in memory.
+    Bytes(Arc<[u8]>),
+    /// `len` deterministic pseudo-random bytes from `seed` (base-image bulk such
+    /// as shared libraries and interpreters: regenerated identically on demand).
+    Filler { seed: u64, len: u64 },
+}
+
+impl Content {
+    pub fn bytes(b: impl Into<Vec<u8>>) -> Content {
+        Content::Bytes(Arc::from(b.into().into_boxed_slice()))
+    }
+
+    pub fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Filler { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Streams the content into `w`.
+    pub fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+        match self {
+            Content::Bytes(b) => w.write_all(b),
+            Content::Filler { seed, len } => {
+                let mut start = 0;
+                while start < *len {
+                    let n = FILLER_WINDOW.min(len - start);
+                    write_filler(window_seed(*seed, start / FILLER_WINDOW), n, w)?;
+                    start += n;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The whole content in memory (only for small files).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len() as usize);
+        self.write_to(&mut v).expect("writing to a Vec cannot fail");
+        v
+    }
+}
+
+/// A stable 64-bit seed from a string (FNV-1a), for `Content::Filler`.
+pub fn seed_of(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn write_filler(seed: u64, len: u64, w: &mut dyn Write) -> io::Result<()> {
+    // splitmix64: fast, deterministic, platform independent. Half of every
+    // 8-byte word is kept low-entropy so the bytes compress roughly like
+    // real binaries do (about 2:1) once gzip is applied at push time.
+    let mut state = seed;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        for chunk in buf[..n].chunks_mut(8) {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^= z >> 31;
+            let word = z & 0x0000_0000_ffff_ffff;
+            let bytes = word.to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+        w.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// What an entry is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    File(Content),
+    Dir,
+    Symlink(String),
+    /// A hard link to another path in the same layer (no leading slash).
+    Hardlink(String),
+    /// An AUFS/OCI whiteout: `path` was deleted by this layer.
+    Whiteout,
+    /// An opaque directory marker: `path`'s lower contents are hidden.
+    Opaque,
+}
+
+/// One change in a layer. `path` is relative to the root: no leading `/`, no
+/// trailing `/`, no `.` or `..` components.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub path: String,
+    pub kind: Kind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: u64,
+}
+
+impl Entry {
+    pub fn file(path: &str, content: Content, mode: u32) -> Entry {
+        Entry::new(path, Kind::File(content), mode)
+    }
+    pub fn dir(path: &str, mode: u32) -> Entry {
+        Entry::new(path, Kind::Dir, mode)
+    }
+    pub fn symlink(path: &str, target: &str) -> Entry {
+        Entry::new(path, Kind::Symlink(target.to_string()), 0o777)
+    }
+    pub fn new(path: &str, kind: Kind, mode: u32) -> Entry {
+        Entry {
+            path: clean_path(path),
+            kind,
+            mode,
+            uid: 0,
+            gid: 0,
+            mtime: DEFAULT_MTIME,
+        }
+    }
+    pub fn owned(mut self, uid: u32, gid: u32) -> Entry {
+        self.uid = uid;
+        self.gid = gid;
+        self
+    }
+    pub fn at(mut self, mtime: u64) -> Entry {
+        self.mtime = mtime;
+        self
+    }
+    /// Size of the file's content (0 for everything else).
+    pub fn size(&self) -> u64 {
+        match &self.kind {
+            Kind::File(c) => c.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Normalises a path to the entry form: relative, `/`-separated, without
+/// empty, `.` components; `..` is dropped at the root (it can never climb out).
+pub fn clean_path(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
+}
+
+/// Sorts a changeset into tar order and removes duplicate paths (last wins).
+/// Missing parent directories are NOT invented: producers add them.
+pub fn normalize(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut map: BTreeMap<String, Entry> = BTreeMap::new();
+    for e in entries {
+        map.insert(tar_sort_key(&e), e);
+    }
+    map.into_values().collect()
+}
+
+// Sort so that a directory comes right before its contents: compare path
+// components, not raw strings ("a/b" before "a.b" when "a" is a directory).
+fn tar_sort_key(e: &Entry) -> String {
+    e.path.replace('/', "\u{0}")
+}
+
+/// Size and digest of a written layer tar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerInfo {
+    pub diff_id: Digest,
+    pub size: u64,
+}
+
+/// Writes `entries` (already normalized) as a tar stream to `w`, hashing as it
+/// goes. Returns the diff_id and byte count.
+pub fn write_tar<W: Write>(entries: &[Entry], w: W) -> io::Result<(LayerInfo, W)> {
+    let hw = HashingWriter::new(w);
+    let mut builder = tar::Builder::new(hw);
+    builder.follow_symlinks(false);
+    for e in entries {
+        append_entry(&mut builder, e)?;
+    }
+    let hw = builder.into_inner()?;
+    let (diff_id, size, w) = hw.finish();
+    Ok((LayerInfo { diff_id, size }, w))
+}
+
+/// The exact size `write_tar` will produce, without producing it.
+pub fn tar_size(entries: &[Entry]) -> u64 {
+    let mut total = 0u64;
+    for e in entries {
+        let name = tar_name(e);
+        if name.len() > 100 {
+            // GNU long name: one header plus the padded name
+            total += 512 + round512(name.len() as u64 + 1);
+        }
+        if let Kind::Symlink(t) | Kind::Hardlink(t) = &e.kind
+            && t.len() > 100
+        {
+            total += 512 + round512(t.len() as u64 + 1);
+        }
+        total += 512 + round512(e.size());
+    }
+    total + 1024
+}
+
+fn round512(n: u64) -> u64 {
+    n.div_ceil(512) * 512
+}
+
+fn tar_name(e: &Entry) -> String {
+    match e.kind {
+        Kind::Dir | Kind::Opaque => {
+            if matches!(e.kind, Kind::Opaque) {
+                format!("{}/.wh..wh..opq", e.path)
+            } else {
+                format!("{}/", e.path)
+            }
+        }
+        Kind::Whiteout => match e.path.rsplit_once('/') {
+            Some((dir, base)) => format!("{dir}/.wh.{base}"),
+            None => format!(".wh.{}", e.path),
+        },
+        _ => e.path.clone(),
+    }
+}
+
+fn append_entry<W: Write>(b: &mut tar::Builder<W>, e: &Entry) -> io::Result<()> {
+    let mut h = tar::Header::new_gnu();
+    h.set_mtime(e.mtime);
+    h.set_uid(e.uid as u64);
+    h.set_gid(e.gid as u64);
+    h.set_mode(e.mode & 0o7777);
+    let name = tar_name(e);
+    match &e.kind {
+        Kind::File(c) => {
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_size(c.len());
+            let reader = ContentReader::new(c);
+            b.append_data(&mut h, &name, reader)
+        }
+        Kind::Dir => {
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_size(0);
+            b.append_data(&mut h, &name, io::empty())
+        }
+        Kind::Symlink(t) => {
+            h.set_entry_type(tar::EntryType::Symlink);
+            h.set_size(0);
+            b.append_link(&mut h, &name, t)
+        }
+        Kind::Hardlink(t) => {
+            h.set_entry_type(tar::EntryType::Link);
+            h.set_size(0);
+            b.append_link(&mut h, &name, t)
+        }
+        Kind::Whiteout | Kind::Opaque => {
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mode(0);
+            h.set_size(0);
+            b.append_data(&mut h, &name, io::empty())
+        }
+    }
+}
+
+/// Streams a `Content` as a reader without holding filler content in memory.
+struct ContentReader<'a> {
+    content: &'a Content,
+    pos: u64,
+    buf: Vec<u8>,
+    buf_start: u64,
+}
+
+impl<'a> ContentReader<'a> {
+    fn new(content: &'a Content) -> Self {
+        ContentReader { content, pos: 0, buf: Vec::new(), buf_start: 0 }
+    }
+}
+
+impl Read for ContentReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        match self.content {
+            Content::Bytes(b) => {
+                let start = self.pos as usize;
+                let n = out.len().min(b.len() - start);
+                out[..n].copy_from_slice(&b[start..start + n]);
+                self.pos += n as u64;
+                Ok(n)
+            }
+            Content::Filler { seed, len } => {
+                if self.pos >= *len {
+                    return Ok(0);
+                }
+                if self.pos >= self.buf_start + self.buf.len() as u64 {
+                    // Filler is generated in whole 64 KiB windows; regenerate
+                    // the stream up to the window (seeded per window for O(1)).
+                    let window = self.pos / FILLER_WINDOW;
+                    let start = window * FILLER_WINDOW;
+                    let n = FILLER_WINDOW.min(len - start);
+                    self.buf.clear();
+                    write_filler(window_seed(*seed, window), n, &mut self.buf)?;
+                    self.buf_start = start;
+                }
+                let off = (self.pos - self.buf_start) as usize;
+                let n = out.len().min(self.buf.len() - off);
+                out[..n].copy_from_slice(&self.buf[off..off + n]);
+                self.pos += n as u64;
+                Ok(n)
+            }
+        }
+    }
+}
+
+const FILLER_WINDOW: u64 = 1024 * 1024;
+
+// Filler is generated in independent 1 MiB windows so any window can be
+// produced without the ones before it.
+fn window_seed(seed: u64, window: u64) -> u64 {
+    seed.wrapping_add(window.wrapping_mul(0x9e37_79b9))
+}
+
+/// One entry as read back from a layer tar: the index kept beside each layer
+/// so that file-system views never need the layer bytes.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IndexEntry {
+    pub path: String,
+    /// `f` file, `d` dir, `l` symlink, `h` hardlink, `w` whiteout, `o` opaque
+    pub t: char,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl IndexEntry {
+    pub fn of(e: &Entry) -> IndexEntry {
+        let (t, link) = match &e.kind {
+            Kind::File(_) => ('f', None),
+            Kind::Dir => ('d', None),
+            Kind::Symlink(l) => ('l', Some(l.clone())),
+            Kind::Hardlink(l) => ('h', Some(l.clone())),
+            Kind::Whiteout => ('w', None),
+            Kind::Opaque => ('o', None),
+        };
+        IndexEntry { path: e.path.clone(), t, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size(), link }
+    }
+}
+
+/// Reads a layer tar back into entries with their bytes (for small layers and
+/// for verification), mapping whiteout names back to `Kind::Whiteout`.
+pub fn read_tar<R: Read>(r: R) -> io::Result<Vec<Entry>> {
+    let mut ar = tar::Archive::new(r);
+    let mut out = Vec::new();
+    for ent in ar.entries()? {
+        let mut ent = ent?;
+        let raw = String::from_utf8_lossy(&ent.path_bytes()).to_string();
+        let path = clean_path(&raw);
+        let h = ent.header();
+        let mode = h.mode()?;
+        let uid = h.uid()? as u32;
+        let gid = h.gid()? as u32;
+        let mtime = h.mtime()?;
+        let et = h.entry_type();
+        let link = ent.link_name_bytes().map(|l| String::from_utf8_lossy(&l).to_string());
+        let base = path.rsplit('/').next().unwrap_or("");
+        let (path, kind) = if base == ".wh..wh..opq" {
+            (parent_of(&path).to_string(), Kind::Opaque)
+        } else if let Some(name) = base.strip_prefix(".wh.") {
+            let p = match parent_of(&path) {
+                "" => name.to_string(),
+                d => format!("{d}/{name}"),
+            };
+            (p, Kind::Whiteout)
+        } else if et.is_dir() {
+            (path, Kind::Dir)
+        } else if et.is_symlink() {
+            (path, Kind::Symlink(link.unwrap_or_default()))
+        } else if et.is_hard_link() {
+            (path, Kind::Hardlink(clean_path(&link.unwrap_or_default())))
+        } else {
+            let mut v = Vec::new();
+            ent.read_to_end(&mut v)?;
+            (path, Kind::File(Content::bytes(v)))
+        };
+        out.push(Entry { path, kind, mode, uid, gid, mtime });
+    }
+    Ok(out)
+}
+
+fn parent_of(p: &str) -> &str {
+    p.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Entry> {
+        normalize(vec![
+            Entry::file("app/index.html", Content::bytes("hi\n"), 0o644),
+            Entry::dir("app", 0o755),
+            Entry::symlink("app/link", "index.html"),
+            Entry::file("big", Content::Filler { seed: 7, len: 3 * 1024 * 1024 + 5 }, 0o755),
+            Entry::new("etc/gone", Kind::Whiteout, 0),
+            Entry::file(&format!("deep/{}", "x".repeat(120)), Content::bytes("y"), 0o600),
+        ])
+    }
+
+    #[test]
+    fn tar_size_predicts_written_size() {
+        let e = sample();
+        let (info, bytes) = write_tar(&e, Vec::new()).unwrap();
+        assert_eq!(info.size, bytes.len() as u64);
+        assert_eq!(tar_size(&e), info.size);
+    }
+
+    #[test]
+    fn same_entries_give_same_diff_id() {
+        let (a, _) = write_tar(&sample(), Vec::new()).unwrap();
+        let (b, _) = write_tar(&sample(), Vec::new()).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn round_trip_keeps_paths_kinds_and_owners() {
+        let e = sample();
+        let (_, bytes) = write_tar(&e, Vec::new()).unwrap();
+        let back = read_tar(&bytes[..]).unwrap();
+        let idx = |v: &[Entry]| v.iter().map(IndexEntry::of).collect::<Vec<_>>();
+        assert_eq!(idx(&back), idx(&e));
+        for (b, a) in back.iter().zip(&e) {
+            if let (Kind::File(x), Kind::File(y)) = (&b.kind, &a.kind) {
+                assert_eq!(x.to_vec(), y.to_vec(), "{}", a.path);
+            }
+        }
+    }
+
+    #[test]
+    fn directories_sort_before_siblings_with_punctuation() {
+        let e = normalize(vec![
+            Entry::dir("a.b", 0o755),
+            Entry::file("a/x", Content::bytes(""), 0o644),
+            Entry::dir("a", 0o755),
+        ]);
+        let paths: Vec<_> = e.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["a", "a/x", "a.b"]);
+    }
+
+    #[test]
+    fn clean_path_never_climbs_above_root() {
+        assert_eq!(clean_path("/../../etc/passwd"), "etc/passwd");
+        assert_eq!(clean_path("./a//b/./c/"), "a/b/c");
+    }
+}
