@@ -47,7 +47,10 @@ impl Digest {
         if hex_part.len() != 64 {
             return Err(DigestError::Length);
         }
-        if !hex_part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if !hex_part
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(DigestError::Format);
         }
         let mut out = [0u8; 32];
@@ -108,12 +111,20 @@ pub struct HashingWriter<W> {
 
 impl<W: Write> HashingWriter<W> {
     pub fn new(inner: W) -> Self {
-        HashingWriter { inner, hasher: Sha256::new(), count: 0 }
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            count: 0,
+        }
     }
 
     /// The digest and size of everything written, and the inner writer.
     pub fn finish(self) -> (Digest, u64, W) {
-        (Digest(self.hasher.finalize().into()), self.count, self.inner)
+        (
+            Digest(self.hasher.finalize().into()),
+            self.count,
+            self.inner,
+        )
     }
 }
 

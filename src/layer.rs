@@ -218,6 +218,20 @@ pub fn write_tar<W: Write>(entries: &[Entry], w: W) -> io::Result<(LayerInfo, W)
     Ok((LayerInfo { diff_id, size }, w))
 }
 
+/// The size docker reports for a layer (the graph driver's diff size): the
+/// bytes of regular files plus the length of symlink targets; directories,
+/// hard links and whiteouts count nothing.
+pub fn content_size(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| match &e.kind {
+            Kind::File(c) => c.len(),
+            Kind::Symlink(t) => t.len() as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
 /// The exact size `write_tar` will produce, without producing it.
 pub fn tar_size(entries: &[Entry]) -> u64 {
     let mut total = 0u64;
@@ -306,7 +320,12 @@ struct ContentReader<'a> {
 
 impl<'a> ContentReader<'a> {
     fn new(content: &'a Content) -> Self {
-        ContentReader { content, pos: 0, buf: Vec::new(), buf_start: 0 }
+        ContentReader {
+            content,
+            pos: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+        }
     }
 }
 
@@ -377,7 +396,15 @@ impl IndexEntry {
             Kind::Whiteout => ('w', None),
             Kind::Opaque => ('o', None),
         };
-        IndexEntry { path: e.path.clone(), t, mode: e.mode, uid: e.uid, gid: e.gid, size: e.size(), link }
+        IndexEntry {
+            path: e.path.clone(),
+            t,
+            mode: e.mode,
+            uid: e.uid,
+            gid: e.gid,
+            size: e.size(),
+            link,
+        }
     }
 }
 
@@ -396,7 +423,9 @@ pub fn read_tar<R: Read>(r: R) -> io::Result<Vec<Entry>> {
         let gid = h.gid()? as u32;
         let mtime = h.mtime()?;
         let et = h.entry_type();
-        let link = ent.link_name_bytes().map(|l| String::from_utf8_lossy(&l).to_string());
+        let link = ent
+            .link_name_bytes()
+            .map(|l| String::from_utf8_lossy(&l).to_string());
         let base = path.rsplit('/').next().unwrap_or("");
         let (path, kind) = if base == ".wh..wh..opq" {
             (parent_of(&path).to_string(), Kind::Opaque)
@@ -417,7 +446,14 @@ pub fn read_tar<R: Read>(r: R) -> io::Result<Vec<Entry>> {
             ent.read_to_end(&mut v)?;
             (path, Kind::File(Content::bytes(v)))
         };
-        out.push(Entry { path, kind, mode, uid, gid, mtime });
+        out.push(Entry {
+            path,
+            kind,
+            mode,
+            uid,
+            gid,
+            mtime,
+        });
     }
     Ok(out)
 }
@@ -435,9 +471,20 @@ mod tests {
             Entry::file("app/index.html", Content::bytes("hi\n"), 0o644),
             Entry::dir("app", 0o755),
             Entry::symlink("app/link", "index.html"),
-            Entry::file("big", Content::Filler { seed: 7, len: 3 * 1024 * 1024 + 5 }, 0o755),
+            Entry::file(
+                "big",
+                Content::Filler {
+                    seed: 7,
+                    len: 3 * 1024 * 1024 + 5,
+                },
+                0o755,
+            ),
             Entry::new("etc/gone", Kind::Whiteout, 0),
-            Entry::file(&format!("deep/{}", "x".repeat(120)), Content::bytes("y"), 0o600),
+            Entry::file(
+                &format!("deep/{}", "x".repeat(120)),
+                Content::bytes("y"),
+                0o600,
+            ),
         ])
     }
 

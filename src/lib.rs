@@ -1,5 +1,19 @@
 //! imagelab: an offline practice lab for the Docker Certified Associate domain
 //! "Image Creation, Management, and Registry". See `ARCHITECTURE.md` for the map.
 
+pub mod app;
+pub mod builder;
+pub mod catalog;
+pub mod cli;
+pub mod commands;
 pub mod digest;
+pub mod dockerfile;
+pub mod engine;
+pub mod exercise;
+pub mod format;
+pub mod grader;
+pub mod home;
 pub mod layer;
+pub mod reference;
+pub mod repl;
+pub mod store;

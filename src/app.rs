@@ -1,0 +1,296 @@
+//! The edge: turns argv or a REPL line into a `Line`, runs it in a `Session`
+//! and maps errors to docker's or imagelab's words and exit statuses. Only
+//! this module, `commands` and the REPL print.
+
+use crate::cli::{self, Cli, Line};
+use crate::commands;
+use clap::Parser;
+use clap::error::ErrorKind;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Where a command writes.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// Whether stdout is a terminal (BuildKit's tty progress vs plain).
+    pub tty: bool,
+}
+
+/// The state one process (or one REPL) works in.
+pub struct Session {
+    pub home: PathBuf,
+    /// The folder relative paths are resolved against: the process's current
+    /// directory from a host shell, the workspace in the REPL.
+    pub cwd: PathBuf,
+    /// When set, file builtins may not leave this folder.
+    pub confine: Option<PathBuf>,
+    /// Lines run so far in this session (for `grade` transcripts).
+    pub interactive: bool,
+}
+
+impl Session {
+    pub fn new(home: PathBuf, cwd: PathBuf) -> Session {
+        Session {
+            home,
+            cwd,
+            confine: None,
+            interactive: false,
+        }
+    }
+
+    /// The home the image engine works on: the active exercise's sandbox,
+    /// else the lab's own store.
+    pub fn engine_home(&self) -> PathBuf {
+        match crate::exercise::active(&self.home) {
+            Some(id) => crate::exercise::sandbox_dir(&self.home, &id),
+            None => self.home.clone(),
+        }
+    }
+
+    pub fn engine(&self) -> anyhow::Result<crate::engine::Engine> {
+        Ok(crate::engine::Engine::open(&self.engine_home())?)
+    }
+
+    /// Resolves a user path against the working directory.
+    pub fn path(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.cwd.join(p)
+        }
+    }
+
+    /// Runs one REPL line; returns its exit status.
+    pub fn run_line(&mut self, line: &str, io: &mut Io) -> i32 {
+        let trimmed = line.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            return 0;
+        }
+        let words = match cli::split_line(trimmed) {
+            Ok(w) => w,
+            Err(e) => {
+                let _ = writeln!(io.err, "imagelab: {e}");
+                return 2;
+            }
+        };
+        // `LINE > file` / `LINE >> file`: stdout goes to a workspace file.
+        let redirect = words.iter().position(|w| w.starts_with('>'));
+        let Some(i) = redirect else {
+            return self.run_words(&words, io);
+        };
+        let (append, mut target) = match words[i].as_str() {
+            ">>" => (true, words.get(i + 1).cloned()),
+            ">" => (false, words.get(i + 1).cloned()),
+            w if w.starts_with(">>") => (true, Some(w[2..].to_string())),
+            w => (false, Some(w[1..].to_string())),
+        };
+        target = target.filter(|t| !t.is_empty());
+        let Some(target) = target else {
+            let _ = writeln!(io.err, "imagelab: syntax error: no file after >");
+            return 2;
+        };
+        let path = match commands::files::confined(self, &target) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = writeln!(io.err, "imagelab: {e}");
+                return 1;
+            }
+        };
+        let mut captured = Vec::new();
+        let code = {
+            let mut sub = Io {
+                out: &mut captured,
+                err: &mut *io.err,
+                tty: false,
+            };
+            self.run_words(&words[..i], &mut sub)
+        };
+        let res = if append {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(&path)
+                .and_then(|mut f| f.write_all(&captured))
+        } else {
+            std::fs::write(&path, &captured)
+        };
+        if let Err(e) = res {
+            let _ = writeln!(io.err, "imagelab: {target}: {e}");
+            return 1;
+        }
+        code
+    }
+
+    /// Runs an already split line.
+    pub fn run_words(&mut self, words: &[String], io: &mut Io) -> i32 {
+        let words: Vec<String> = match words.first().map(String::as_str) {
+            Some("imagelab") => words[1..].to_vec(),
+            _ => words.to_vec(),
+        };
+        if words.is_empty() {
+            return 0;
+        }
+        // `trivy`, `hadolint` and friends arrive with their issues.
+        match cli::parse_line(&words) {
+            Ok(line) => self.dispatch(line, io),
+            Err(e) => report_parse_error(&words, e, io),
+        }
+    }
+
+    pub fn dispatch(&mut self, line: Line, io: &mut Io) -> i32 {
+        let result = match line {
+            Line::Docker(d) => commands::docker(self, d, io),
+            Line::Run { file } => commands::run_file(self, &file, io),
+            Line::Exercises { cmd } => commands::exercises::run(self, cmd, io),
+            Line::Start { id } => commands::start::run(self, &id, io),
+            Line::Check { json } => commands::check::run(self, json, io),
+            Line::Hint => commands::hint::run(self, io),
+            Line::Progress => commands::progress::run(self, io),
+            Line::Grade {
+                exercise,
+                script,
+                json,
+            } => commands::grade::run(self, &exercise, &script, json, io),
+            Line::Exit => Ok(0),
+            other => commands::files::run(self, other, io),
+        };
+        match result {
+            Ok(code) => code,
+            Err(e) => {
+                let _ = writeln!(io.err, "error: {e}");
+                for cause in e.chain().skip(1) {
+                    let _ = writeln!(io.err, "  caused by: {cause}");
+                }
+                1
+            }
+        }
+    }
+}
+
+/// Maps clap's errors to docker's words for `docker ...` lines and to clap's
+/// own for imagelab's words.
+fn report_parse_error(words: &[String], e: clap::Error, io: &mut Io) -> i32 {
+    let is_docker = words.first().map(String::as_str) == Some("docker");
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = write!(io.out, "{}", e.render());
+            return 0;
+        }
+        _ => {}
+    }
+    if !is_docker {
+        let _ = write!(io.err, "{}", e.render());
+        return 2;
+    }
+    let verbs: Vec<&str> = words
+        .iter()
+        .skip(1)
+        .take_while(|w| !w.starts_with('-'))
+        .take(2)
+        .map(String::as_str)
+        .collect();
+    let path = match verbs.as_slice() {
+        ["image", v, ..] => format!("docker image {v}"),
+        [v, ..] => format!("docker {v}"),
+        [] => "docker".into(),
+    };
+    match e.kind() {
+        ErrorKind::UnknownArgument => {
+            let arg = e
+                .get(clap::error::ContextKind::InvalidArg)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            let arg = arg.split_whitespace().next().unwrap_or("").to_string();
+            if let Some(long) = arg.strip_prefix("--") {
+                let _ = writeln!(
+                    io.err,
+                    "unknown flag: --{}",
+                    long.split('=').next().unwrap_or(long)
+                );
+            } else {
+                let c = arg.trim_start_matches('-').chars().next().unwrap_or('?');
+                let _ = writeln!(io.err, "unknown shorthand flag: '{c}' in {arg}");
+            }
+            let _ = writeln!(io.err, "See '{path} --help'.");
+            125
+        }
+        ErrorKind::InvalidSubcommand => {
+            let sub = words
+                .get(if path.starts_with("docker image") {
+                    2
+                } else {
+                    1
+                })
+                .cloned()
+                .unwrap_or_default();
+            if path.starts_with("docker image") {
+                let _ = writeln!(io.err, "docker: 'image {sub}' is not a docker command.");
+            } else {
+                let _ = writeln!(io.err, "docker: '{sub}' is not a docker command.");
+            }
+            let _ = writeln!(io.err, "See 'docker --help'");
+            1
+        }
+        _ => {
+            let msg = e.to_string();
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
+            let _ = writeln!(io.err, "{first}");
+            let _ = writeln!(io.err, "See '{path} --help'.");
+            125
+        }
+    }
+}
+
+/// The process entry point after `main`: parse argv, run, return the status.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let tty = stdout.is_terminal();
+    let mut out = stdout.lock();
+    let mut err = stderr.lock();
+    let mut io = Io {
+        out: &mut out,
+        err: &mut err,
+        tty,
+    };
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            // `imagelab docker ...` errors get docker's words.
+            let words: Vec<String> = args
+                .iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().to_string())
+                .collect();
+            if let Some(i) = words.iter().position(|w| w == "docker") {
+                return report_parse_error(&words[i..], e, &mut io);
+            }
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let home = crate::home::resolve(cli.home.as_deref());
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let mut session = Session::new(home, cwd);
+    if let Some(line) = cli.command {
+        return session.run_line(&line, &mut io);
+    }
+    match cli.line {
+        Some(line) => session.dispatch(line, &mut io),
+        None => {
+            drop(out);
+            drop(err);
+            crate::repl::run(session)
+        }
+    }
+}

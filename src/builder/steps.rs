@@ -1,0 +1,736 @@
+//! What each Dockerfile instruction does to a stage's state: the config
+//! fields it sets, the history entry BuildKit writes for it, and for COPY and
+//! WORKDIR the layer it produces (through the build cache).
+
+use super::context::{Context, CtxKind};
+use super::{BuildError, Stage, State};
+use crate::digest::Digest;
+use crate::dockerfile::{CopyArgs, Instruction, Kind, ShellOrExec};
+use crate::engine::{Engine, RootFs};
+use crate::layer::{self, Content, Entry, clean_path};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Whether an instruction is a numbered step in BuildKit's progress (it
+/// produces a filesystem operation).
+pub fn is_step(ins: &Instruction) -> bool {
+    matches!(
+        ins.kind,
+        Kind::Run { .. } | Kind::Copy(_) | Kind::Add(_) | Kind::Workdir(_)
+    )
+}
+
+pub fn rfc3339(epoch: i64) -> String {
+    chrono::DateTime::from_timestamp(epoch, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Go's `%q`-style rendering of a string slice, as BuildKit writes CMD and
+/// ENTRYPOINT into history: `["nginx" "-g" "daemon off;"]`.
+pub fn go_quoted_list(items: &[String]) -> String {
+    let q: Vec<String> = items
+        .iter()
+        .map(|s| serde_json::to_string(s).expect("string serializes"))
+        .collect();
+    format!("[{}]", q.join(" "))
+}
+
+fn shell_of(state: &State) -> Vec<String> {
+    state.config["config"]["Shell"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()])
+}
+
+fn argv(state: &State, c: &ShellOrExec) -> Vec<String> {
+    match c {
+        ShellOrExec::Exec(v) => v.clone(),
+        ShellOrExec::Shell(s) => {
+            let mut v = shell_of(state);
+            v.push(s.clone());
+            v
+        }
+    }
+}
+
+fn history(state: &mut State, created_by: String, empty: bool) {
+    let mut h = json!({
+        "created": state.clock,
+        "created_by": created_by,
+        "comment": "buildkit.dockerfile.v0",
+    });
+    if empty {
+        h["empty_layer"] = json!(true);
+    }
+    match state.config["history"].as_array_mut() {
+        Some(a) => a.push(h),
+        None => state.config["history"] = json!([h]),
+    }
+}
+
+fn set_env(state: &mut State, key: &str, value: &str) {
+    let cfg = &mut state.config["config"];
+    if !cfg["Env"].is_array() {
+        cfg["Env"] = json!([]);
+    }
+    let env = cfg["Env"].as_array_mut().expect("array");
+    let entry = Value::String(format!("{key}={value}"));
+    match env
+        .iter_mut()
+        .find(|e| e.as_str().and_then(|s| s.split_once('=')).map(|(k, _)| k) == Some(key))
+    {
+        Some(e) => *e = entry,
+        None => env.push(entry),
+    }
+}
+
+fn cfg_obj<'a>(state: &'a mut State, key: &str) -> &'a mut serde_json::Map<String, Value> {
+    let cfg = &mut state.config["config"];
+    if !cfg[key].is_object() {
+        cfg[key] = json!({});
+    }
+    cfg[key].as_object_mut().expect("object")
+}
+
+/// Applies one instruction. Returns whether its step was served from cache.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn apply(
+    engine: &Engine,
+    state: &mut State,
+    original: &Instruction,
+    ins: &Instruction,
+    ctx: &Context,
+    done: &BTreeMap<usize, State>,
+    stages: &[Stage],
+    build_args: &BTreeMap<String, String>,
+    no_cache: bool,
+    _warnings: &mut Vec<String>,
+) -> Result<bool, BuildError> {
+    state.cache_key = Digest::of(format!("{}\n{:?}", state.cache_key, ins.kind).as_bytes());
+    match &ins.kind {
+        Kind::Env(pairs) => {
+            for (k, v) in pairs {
+                set_env(state, k, v);
+            }
+            let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            history(state, format!("ENV {}", text.join(" ")), true);
+        }
+        Kind::Arg(args) => {
+            let mut shown = Vec::new();
+            for (k, default) in args {
+                let value = build_args.get(k).cloned().or_else(|| default.clone());
+                match &value {
+                    Some(v) => {
+                        state.env_args.insert(k.clone(), v.clone());
+                        shown.push(format!("{k}={v}"));
+                    }
+                    None => shown.push(k.clone()),
+                }
+            }
+            history(state, format!("ARG {}", shown.join(" ")), true);
+        }
+        Kind::Label(pairs) => {
+            for (k, v) in pairs {
+                cfg_obj(state, "Labels").insert(k.clone(), Value::String(v.clone()));
+            }
+            let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            history(state, format!("LABEL {}", text.join(" ")), true);
+        }
+        Kind::Maintainer(m) => {
+            state.config["author"] = Value::String(m.clone());
+            history(state, format!("MAINTAINER {m}"), true);
+        }
+        Kind::Expose(ports) => {
+            let mut added = BTreeMap::new();
+            for p in ports {
+                for port in expand_port(p).map_err(|m| BuildError::at(original, m))? {
+                    cfg_obj(state, "ExposedPorts").insert(port.clone(), json!({}));
+                    added.insert(port, ());
+                }
+            }
+            let list: Vec<String> = added.keys().map(|k| format!("{k}:{{}}")).collect();
+            history(state, format!("EXPOSE map[{}]", list.join(" ")), true);
+        }
+        Kind::User(u) => {
+            state.config["config"]["User"] = Value::String(u.clone());
+            history(state, format!("USER {u}"), true);
+        }
+        Kind::StopSignal(s) => {
+            state.config["config"]["StopSignal"] = Value::String(s.clone());
+            history(state, format!("STOPSIGNAL {s}"), true);
+        }
+        Kind::Volume(vols) => {
+            for v in vols {
+                cfg_obj(state, "Volumes").insert(v.clone(), json!({}));
+            }
+            history(state, format!("VOLUME {}", go_quoted_list(vols)), true);
+        }
+        Kind::Cmd(c) => {
+            let v = argv(state, c);
+            state.config["config"]["Cmd"] = json!(v);
+            history(state, format!("CMD {}", go_quoted_list(&v)), true);
+        }
+        Kind::Entrypoint(c) => {
+            let v = argv(state, c);
+            state.config["config"]["Entrypoint"] = json!(v);
+            // BuildKit resets CMD inherited from the base when ENTRYPOINT is set.
+            if state.config["config"]["Cmd"].is_array() && !cmd_set_in_stage(state) {
+                state.config["config"]["Cmd"] = Value::Null;
+            }
+            history(state, format!("ENTRYPOINT {}", go_quoted_list(&v)), true);
+        }
+        Kind::Shell(v) => {
+            state.config["config"]["Shell"] = json!(v);
+            history(state, format!("SHELL {}", go_quoted_list(v)), true);
+        }
+        Kind::Healthcheck(h) => {
+            let v = match h {
+                None => json!({"Test": ["NONE"]}),
+                Some(h) => {
+                    let mut o = json!({"Test": h.test});
+                    for (k, val) in [
+                        ("Interval", &h.interval),
+                        ("Timeout", &h.timeout),
+                        ("StartPeriod", &h.start_period),
+                        ("StartInterval", &h.start_interval),
+                    ] {
+                        if let Some(d) = val {
+                            o[k] = json!(
+                                parse_duration_ns(d).map_err(|m| BuildError::at(original, m))?
+                            );
+                        }
+                    }
+                    if let Some(r) = h.retries {
+                        o["Retries"] = json!(r);
+                    }
+                    o
+                }
+            };
+            let test: Vec<String> = v["Test"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            state.config["config"]["Healthcheck"] = v;
+            history(
+                state,
+                format!("HEALTHCHECK &{{{} \"{}\"}}", go_quoted_list(&test), ""),
+                true,
+            );
+        }
+        Kind::Onbuild(inner) => {
+            let text = inner.original.clone();
+            let cfg = &mut state.config["config"];
+            if !cfg["OnBuild"].is_array() {
+                cfg["OnBuild"] = json!([]);
+            }
+            cfg["OnBuild"]
+                .as_array_mut()
+                .expect("array")
+                .push(Value::String(text.clone()));
+            history(state, format!("ONBUILD {text}"), true);
+        }
+        Kind::Workdir(dir) => {
+            let cur = state.config["config"]["WorkingDir"]
+                .as_str()
+                .unwrap_or("/")
+                .to_string();
+            let path = if dir.starts_with('/') {
+                dir.clone()
+            } else {
+                format!("{}/{}", cur.trim_end_matches('/'), dir)
+            };
+            let path = format!("/{}", clean_path(&path));
+            state.config["config"]["WorkingDir"] = Value::String(path.clone());
+            let mtime = state.mtime;
+            let fs = rootfs(engine, state)?;
+            let missing = !fs.is_dir(&path);
+            let cached = if missing {
+                let entries = mkdir_entries(fs, &path, mtime, 0, 0);
+                commit_layer(engine, state, entries, no_cache)?
+            } else {
+                false
+            };
+            history(state, format!("WORKDIR {path}"), !missing);
+            return Ok(cached);
+        }
+        Kind::Copy(c) | Kind::Add(c) => {
+            let is_add = matches!(ins.kind, Kind::Add(_));
+            return copy(
+                engine, state, original, c, is_add, ctx, done, stages, no_cache,
+            );
+        }
+        Kind::Run { .. } => {
+            return Err(BuildError::at(
+                original,
+                "RUN is not available yet in imagelab: running programs needs the simulated userland, which has not landed",
+            ));
+        }
+        Kind::From { .. } => unreachable!("FROM starts a stage"),
+        Kind::Unknown { .. } => unreachable!("unknown instructions only occur inside ONBUILD"),
+    }
+    Ok(false)
+}
+
+fn cmd_set_in_stage(_state: &State) -> bool {
+    false
+}
+
+/// EXPOSE values: `80`, `80/tcp`, `53/udp`, ranges `8000-8002`.
+fn expand_port(p: &str) -> Result<Vec<String>, String> {
+    let (ports, proto) = match p.split_once('/') {
+        Some((a, b)) => (a, b.to_lowercase()),
+        None => (p, "tcp".to_string()),
+    };
+    if !["tcp", "udp", "sctp"].contains(&proto.as_str()) {
+        return Err(format!("invalid proto: {proto}"));
+    }
+    let bad = || format!("invalid containerPort: {ports}");
+    let (lo, hi) = match ports.split_once('-') {
+        Some((a, b)) => (
+            a.parse::<u32>().map_err(|_| bad())?,
+            b.parse::<u32>().map_err(|_| bad())?,
+        ),
+        None => {
+            let n = ports.parse::<u32>().map_err(|_| bad())?;
+            (n, n)
+        }
+    };
+    if hi < lo || hi > 65535 {
+        return Err(bad());
+    }
+    Ok((lo..=hi).map(|n| format!("{n}/{proto}")).collect())
+}
+
+/// Go duration strings (`30s`, `1m30s`, `500ms`) to nanoseconds.
+fn parse_duration_ns(s: &str) -> Result<i64, String> {
+    let mut total: f64 = 0.0;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err(format!("time: invalid duration \"{s}\""));
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_end);
+        let unit_end = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_end);
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("time: invalid duration \"{s}\""))?;
+        let mult = match unit {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "" => return Err(format!("time: missing unit in duration \"{s}\"")),
+            _ => return Err(format!("time: unknown unit \"{unit}\" in duration \"{s}\"")),
+        };
+        total += n * mult;
+        rest = tail;
+    }
+    Ok(total as i64)
+}
+
+/// The stage's merged root file system, loaded on first need.
+fn rootfs<'s>(engine: &Engine, state: &'s mut State) -> Result<&'s RootFs, BuildError> {
+    if state.rootfs.is_none() {
+        let ids: Vec<Digest> = state.layers.iter().map(|(d, _)| d.clone()).collect();
+        state.rootfs = Some(engine.rootfs(&ids)?);
+    }
+    Ok(state.rootfs.as_ref().expect("loaded"))
+}
+
+/// Entries creating `path` and its missing parents.
+fn mkdir_entries(fs: &RootFs, path: &str, mtime: u64, uid: u32, gid: u32) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for part in clean_path(path).split('/').filter(|p| !p.is_empty()) {
+        cur = if cur.is_empty() {
+            part.to_string()
+        } else {
+            format!("{cur}/{part}")
+        };
+        match fs.get(&cur) {
+            Some(e) if matches!(e.kind, layer::Kind::Dir) => {
+                out.push(Entry { mtime, ..e.clone() });
+            }
+            _ => out.push(Entry::dir(&cur, 0o755).owned(uid, gid).at(mtime)),
+        }
+    }
+    out
+}
+
+/// Writes a layer (or finds it in the build cache) and adds it to the state.
+fn commit_layer(
+    engine: &Engine,
+    state: &mut State,
+    entries: Vec<Entry>,
+    no_cache: bool,
+) -> Result<bool, BuildError> {
+    let key = state.cache_key.to_string();
+    let entries = layer::normalize(entries);
+    if !no_cache
+        && let Some(rec) = engine.index()?.cache.get(&key)
+        && let Some(d) = rec["diff_id"].as_str().and_then(|s| Digest::parse(s).ok())
+        && let Ok(meta) = engine.store.layer_meta(&d)
+    {
+        state.layers.push((d, meta.size));
+        if let Some(fs) = state.rootfs.as_mut() {
+            fs.apply(entries);
+        }
+        return Ok(true);
+    }
+    let info = engine
+        .store
+        .put_layer(&entries)
+        .map_err(crate::engine::EngineError::from)?;
+    let size = layer::content_size(&entries);
+    engine
+        .store
+        .update(|idx| -> Result<(), crate::engine::EngineError> {
+            idx.cache
+                .insert(key, json!({"diff_id": info.diff_id.to_string()}));
+            Ok(())
+        })?;
+    state.layers.push((info.diff_id, size));
+    if let Some(fs) = state.rootfs.as_mut() {
+        fs.apply(entries);
+    }
+    Ok(false)
+}
+
+fn lookup_id(fs: &RootFs, file: &str, name: &str) -> Option<u32> {
+    let text = String::from_utf8(fs.read(file)?).ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        (f.next()? == name).then(|| f.nth(1)?.parse().ok())?
+    })
+}
+
+/// Resolves `--chown=user[:group]` through the image's /etc/passwd and /etc/group.
+fn chown_ids(fs: &RootFs, spec: &str) -> Result<(u32, u32), String> {
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let uid = match user.parse::<u32>() {
+        Ok(n) => n,
+        Err(_) => lookup_id(fs, "etc/passwd", user).ok_or_else(|| {
+            format!("unable to convert uid/gid chown string to host mapping: can't find uid for user {user}: no such user: {user}")
+        })?,
+    };
+    let gid = match group {
+        None => match user.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => {
+                let text = fs.read("etc/passwd").map(|b| String::from_utf8_lossy(&b).to_string()).unwrap_or_default();
+                text.lines()
+                    .find_map(|l| {
+                        let f: Vec<&str> = l.split(':').collect();
+                        (f.first() == Some(&user)).then(|| f.get(3)?.parse().ok())?
+                    })
+                    .unwrap_or(uid)
+            }
+        },
+        Some(g) => match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => lookup_id(fs, "etc/group", g).ok_or_else(|| {
+                format!("unable to convert uid/gid chown string to host mapping: can't find gid for group {g}: no such group: {g}")
+            })?,
+        },
+    };
+    Ok((uid, gid))
+}
+
+/// COPY / ADD of local files (or from another stage / image with --from).
+#[allow(clippy::too_many_arguments)]
+fn copy(
+    engine: &Engine,
+    state: &mut State,
+    original: &Instruction,
+    c: &CopyArgs,
+    is_add: bool,
+    ctx: &Context,
+    done: &BTreeMap<usize, State>,
+    stages: &[Stage],
+    no_cache: bool,
+) -> Result<bool, BuildError> {
+    let verb = if is_add { "ADD" } else { "COPY" };
+    if !c.heredocs.is_empty() {
+        return Err(BuildError::at(
+            original,
+            format!("{verb} with a heredoc is not available yet in imagelab"),
+        ));
+    }
+    if c.sources
+        .iter()
+        .any(|s| s.contains("://") || s.starts_with("git@"))
+    {
+        return Err(BuildError::at(
+            original,
+            format!("{verb} from a URL needs the network, which imagelab does not have"),
+        ));
+    }
+    // Where sources come from: the context, or another stage's / image's root fs.
+    let from_fs: Option<RootFs> = match &c.from {
+        None => None,
+        Some(f) => {
+            let lower = f.to_lowercase();
+            let stage = stages
+                .iter()
+                .find(|s| s.name.as_deref() == Some(&lower))
+                .map(|s| s.index)
+                .or_else(|| f.parse::<usize>().ok());
+            match stage.and_then(|i| done.get(&i)) {
+                Some(st) => {
+                    let ids: Vec<Digest> = st.layers.iter().map(|(d, _)| d.clone()).collect();
+                    Some(match &st.rootfs {
+                        Some(fs) => fs.clone(),
+                        None => engine.rootfs(&ids)?,
+                    })
+                }
+                None => {
+                    let img = crate::engine::Engine::lookup(engine, f)
+                        .or_else(|_| {
+                            engine
+                                .pull(f, &crate::engine::host_platform())
+                                .and_then(|p| engine.image(&p.id))
+                        })
+                        .map_err(|e| BuildError::at(original, e.to_string()))?;
+                    Some(engine.rootfs(&crate::engine::diff_ids_of(&img.config))?)
+                }
+            }
+        }
+    };
+    // Resolve sources.
+    let mut matched: Vec<String> = Vec::new();
+    for src in &c.sources {
+        let found = match &from_fs {
+            None => ctx.matches(src),
+            Some(fs) => {
+                let p = fs.resolve(src);
+                if p.is_empty() || fs.get(&p).is_some() {
+                    vec![p]
+                } else {
+                    vec![]
+                }
+            }
+        };
+        if found.is_empty() {
+            let shown = format!("/{}", clean_path(src));
+            let msg = if c.from.is_none() {
+                let r = &ctx.checksum(&[]).hex()[..25];
+                format!(
+                    "failed to compute cache key: failed to calculate checksum of ref {r}::{r}: \"{shown}\": not found"
+                )
+            } else {
+                format!(
+                    "failed to compute cache key: failed to calculate checksum of ref: \"{shown}\": not found"
+                )
+            };
+            return Err(BuildError::at(original, msg));
+        }
+        matched.extend(found);
+    }
+    if c.from.is_none() {
+        state.cache_key =
+            Digest::of(format!("{}\n{}", state.cache_key, ctx.checksum(&matched)).as_bytes());
+    }
+    let workdir = state.config["config"]["WorkingDir"]
+        .as_str()
+        .unwrap_or("/")
+        .to_string();
+    let dest_raw = if c.dest.starts_with('/') {
+        c.dest.clone()
+    } else {
+        format!("{}/{}", workdir.trim_end_matches('/'), c.dest)
+    };
+    let dest_is_dir_syntax = c.dest.ends_with('/') || c.dest == "." || c.dest.ends_with("/.");
+    let dest = clean_path(&dest_raw);
+    let mtime = state.mtime;
+    let fs = rootfs(engine, state)?.clone();
+    let (uid, gid) = match &c.chown {
+        Some(spec) => chown_ids(&fs, spec).map_err(|m| BuildError::at(original, m))?,
+        None => (0, 0),
+    };
+    let chmod = match &c.chmod {
+        Some(m) => Some(
+            u32::from_str_radix(m, 8)
+                .map_err(|_| BuildError::at(original, format!("invalid chmod parameter: {m}")))?,
+        ),
+        None => None,
+    };
+    let many = matched.len() > 1 || c.sources.iter().any(|s| s.contains(['*', '?', '[']));
+    let dest_is_dir = dest_is_dir_syntax || many || fs.is_dir(&dest);
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut put = |path: String, kind: layer::Kind, mode: u32| {
+        let mode = match (&kind, chmod) {
+            (layer::Kind::Symlink(_), _) => mode,
+            (_, Some(m)) => m,
+            _ => mode,
+        };
+        entries.push(Entry {
+            path: clean_path(&path),
+            kind,
+            mode,
+            uid,
+            gid,
+            mtime,
+        });
+    };
+    for src in &matched {
+        let base = src.rsplit('/').next().unwrap_or("").to_string();
+        match &from_fs {
+            None => {
+                let is_dir = src.is_empty()
+                    || matches!(ctx.entries.get(src).map(|e| &e.kind), Some(CtxKind::Dir));
+                if is_dir {
+                    for (rel, e) in ctx.under(src) {
+                        let target = format!("{dest}/{rel}");
+                        put(target, ctx_kind(&e.kind), e.mode);
+                    }
+                    put(dest.clone(), layer::Kind::Dir, 0o755);
+                } else {
+                    let e = &ctx.entries[src];
+                    let target = if dest_is_dir {
+                        format!("{dest}/{base}")
+                    } else {
+                        dest.clone()
+                    };
+                    put(target, ctx_kind(&e.kind), e.mode);
+                }
+            }
+            Some(sfs) => {
+                let is_dir = src.is_empty() || sfs.is_dir(src);
+                if is_dir {
+                    let prefix = if src.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{src}/")
+                    };
+                    for (p, e) in sfs.entries.range(prefix.clone()..) {
+                        let Some(rel) = p.strip_prefix(&prefix) else {
+                            break;
+                        };
+                        put(format!("{dest}/{rel}"), e.kind.clone(), e.mode);
+                    }
+                    put(dest.clone(), layer::Kind::Dir, 0o755);
+                } else {
+                    let e = sfs.get(src).expect("matched");
+                    let target = if dest_is_dir {
+                        format!("{dest}/{base}")
+                    } else {
+                        dest.clone()
+                    };
+                    put(target, e.kind.clone(), e.mode);
+                }
+            }
+        }
+    }
+    // Parent directories of the destination, as they appear in the layer diff.
+    let parent = if dest_is_dir {
+        dest.clone()
+    } else {
+        dest.rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default()
+    };
+    let mut all = mkdir_entries(&fs, &parent, mtime, 0, 0);
+    // A directory created by the copy itself keeps the chown.
+    for e in all.iter_mut() {
+        if fs.get(&e.path).is_none() && c.chown.is_some() {
+            e.uid = uid;
+            e.gid = gid;
+        }
+    }
+    all.extend(entries);
+    let cached = commit_layer(engine, state, all, no_cache)?;
+    let flags = copy_flags(c);
+    let srcs = c.sources.join(" ");
+    history(
+        state,
+        format!("{verb} {flags}{srcs} {} # buildkit", c.dest),
+        false,
+    );
+    Ok(cached)
+}
+
+fn copy_flags(c: &CopyArgs) -> String {
+    let mut f = String::new();
+    if let Some(v) = &c.from {
+        f.push_str(&format!("--from={v} "));
+    }
+    if let Some(v) = &c.chown {
+        f.push_str(&format!("--chown={v} "));
+    }
+    if let Some(v) = &c.chmod {
+        f.push_str(&format!("--chmod={v} "));
+    }
+    if c.link {
+        f.push_str("--link ");
+    }
+    f
+}
+
+fn ctx_kind(k: &CtxKind) -> layer::Kind {
+    match k {
+        CtxKind::File(c) => layer::Kind::File(c.clone()),
+        CtxKind::Dir => layer::Kind::Dir,
+        CtxKind::Symlink(t) => layer::Kind::Symlink(t.clone()),
+    }
+}
+
+/// The exported config: BuildKit's field order (created, architecture, os,
+/// variant, config, rootfs, history) with the rootfs filled in.
+pub(crate) fn final_config(config: Value, state: &State) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("created".into(), Value::String(state.clock.clone()));
+    if let Some(a) = config.get("author") {
+        out.insert("author".into(), a.clone());
+    }
+    out.insert(
+        "architecture".into(),
+        Value::String(state.platform.architecture.clone()),
+    );
+    out.insert("os".into(), Value::String(state.platform.os.clone()));
+    if let Some(v) = &state.platform.variant {
+        out.insert("variant".into(), Value::String(v.clone()));
+    }
+    out.insert(
+        "config".into(),
+        config.get("config").cloned().unwrap_or(json!({})),
+    );
+    let diff_ids: Vec<Value> = state
+        .layers
+        .iter()
+        .map(|(d, _)| Value::String(d.to_string()))
+        .collect();
+    out.insert(
+        "rootfs".into(),
+        json!({"type": "layers", "diff_ids": diff_ids}),
+    );
+    out.insert(
+        "history".into(),
+        config.get("history").cloned().unwrap_or(json!([])),
+    );
+    Value::Object(out)
+}
+
+#[allow(dead_code)]
+fn content_of(s: &str) -> Content {
+    Content::bytes(s.as_bytes().to_vec())
+}

@@ -1,0 +1,468 @@
+//! Tests for the base-image catalog: every description parses and builds,
+//! sizes are close to the real images', output is deterministic, and the
+//! package databases read back with the versions real images ship.
+
+use super::*;
+
+fn amd64() -> Platform {
+    Platform::amd64()
+}
+
+fn arm64() -> Platform {
+    Platform::arm64()
+}
+
+fn img(r: &str, t: &str) -> &'static BaseImage {
+    let (repo, _) = split_ref(r);
+    catalog()
+        .find(&repo, t)
+        .unwrap_or_else(|| panic!("{r}:{t} not in catalog"))
+}
+
+fn file_text(layers: &[Vec<Entry>], path: &str) -> Option<String> {
+    // the topmost layer that has the path wins
+    layers.iter().rev().find_map(|l| {
+        l.iter()
+            .find(|e| e.path == path)
+            .and_then(|e| match &e.kind {
+                Kind::File(c) => Some(String::from_utf8_lossy(&c.to_vec()).into_owned()),
+                _ => None,
+            })
+    })
+}
+
+fn find_entry<'a>(layers: &'a [Vec<Entry>], path: &str) -> Option<&'a Entry> {
+    layers
+        .iter()
+        .rev()
+        .find_map(|l| l.iter().find(|e| e.path == path))
+}
+
+/// `name → version` of an apk installed database.
+fn apk_versions(db: &str) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    for rec in db.split("\n\n").filter(|r| !r.trim().is_empty()) {
+        let get = |k: &str| {
+            rec.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}:")))
+                .unwrap_or("")
+                .to_string()
+        };
+        out.insert(get("P"), (get("V"), get("A")));
+    }
+    out
+}
+
+/// `name → version` of a dpkg status file.
+fn dpkg_versions(status: &str) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    for para in status.split("\n\n").filter(|r| !r.trim().is_empty()) {
+        let get = |k: &str| {
+            para.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+                .unwrap_or("")
+                .to_string()
+        };
+        out.insert(get("Package"), (get("Version"), get("Architecture")));
+    }
+    out
+}
+
+#[test]
+fn every_image_parses_and_builds() {
+    let c = catalog();
+    assert!(c.images().len() >= 5);
+    for i in c.images() {
+        for p in i.platforms() {
+            let cfg = i.config(&p);
+            assert_eq!(cfg["architecture"], json!(p.architecture));
+            let layers = i.layers(&p);
+            for l in &layers {
+                assert_eq!(
+                    l,
+                    &layer::normalize(l.clone()),
+                    "{} not normalized",
+                    i.name()
+                );
+                let paths: BTreeSet<&str> = l.iter().map(|e| e.path.as_str()).collect();
+                for e in l {
+                    if let Some((dir, _)) = e.path.rsplit_once('/') {
+                        assert!(
+                            paths.contains(dir),
+                            "{}: {} has no parent in its layer",
+                            i.name(),
+                            e.path
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn config_has_spec_field_order_and_empty_diff_ids() {
+    let cfg = img("alpine", "3.20").config(&arm64());
+    let keys: Vec<&str> = cfg
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "architecture",
+            "config",
+            "created",
+            "history",
+            "os",
+            "rootfs",
+            "variant"
+        ]
+    );
+    assert_eq!(cfg["rootfs"], json!({"type": "layers", "diff_ids": []}));
+    assert_eq!(cfg["variant"], json!("v8"));
+    let cfg = img("alpine", "3.20").config(&amd64());
+    assert!(cfg.get("variant").is_none());
+    assert_eq!(cfg["config"]["Cmd"], json!(["/bin/sh"]));
+}
+
+#[test]
+fn non_empty_history_matches_layer_count() {
+    for i in catalog().images() {
+        for p in i.platforms() {
+            let cfg = i.config(&p);
+            let non_empty = cfg["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|h| h.get("empty_layer") != Some(&json!(true)))
+                .count();
+            assert_eq!(non_empty, i.layers(&p).len(), "{} {p}", i.name());
+        }
+    }
+}
+
+#[test]
+fn sizes_are_within_20_percent_of_the_real_images() {
+    let mut report = Vec::new();
+    for i in catalog().images().iter().filter(|i| !i.reserved) {
+        let size: u64 = i.layers(&amd64()).iter().map(|l| layer::tar_size(l)).sum();
+        let real = i.real_size_bytes as f64;
+        let ratio = size as f64 / real;
+        report.push(format!(
+            "{:40} {:>12} {:>12} {:.3}",
+            i.name(),
+            size,
+            i.real_size_bytes,
+            ratio
+        ));
+        assert!(
+            (0.8..=1.2).contains(&ratio),
+            "{}: {size} vs real {}",
+            i.name(),
+            i.real_size_bytes
+        );
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn layers_are_deterministic() {
+    for i in catalog().images() {
+        for p in i.platforms() {
+            assert_eq!(i.layers(&p), i.layers(&p), "{}", i.name());
+            assert_eq!(i.config(&p), i.config(&p));
+        }
+    }
+    let a = &img("alpine", "3.20").layers(&amd64())[0];
+    let (x, _) = layer::write_tar(a, std::io::sink()).unwrap();
+    let (y, _) = layer::write_tar(a, std::io::sink()).unwrap();
+    assert_eq!(x, y);
+    assert_eq!(x.size, layer::tar_size(a));
+}
+
+#[test]
+fn derived_images_share_their_parents_layers() {
+    for i in catalog().images() {
+        let Some(b) = &i.base else { continue };
+        let (r, t) = split_ref(b);
+        let base = catalog().find(&r, &t).unwrap();
+        for p in i.platforms() {
+            let mine = i.layers(&p);
+            let theirs = base.layers(&p);
+            assert!(mine.len() > theirs.len() || theirs.is_empty());
+            assert_eq!(
+                &mine[..theirs.len()],
+                &theirs[..],
+                "{} on {}",
+                i.name(),
+                base.name()
+            );
+            let h = i.config(&p)["history"].as_array().unwrap().len();
+            assert!(h > base.config(&p)["history"].as_array().unwrap().len());
+        }
+    }
+    let n = img("nginx", "alpine").layers(&amd64());
+    assert_eq!(n[0], img("alpine", "3.20").layers(&amd64())[0]);
+}
+
+#[test]
+fn tags_resolve_in_full_form() {
+    let a = img("alpine", "latest");
+    for t in ["3.20", "3.20.3", "3"] {
+        assert_eq!(
+            catalog().find("docker.io/library/alpine", t).unwrap().tags,
+            a.tags
+        );
+    }
+    for t in ["alpine", "1.27-alpine", "1.27.3-alpine"] {
+        assert!(
+            catalog().find("docker.io/library/nginx", t).is_some(),
+            "nginx:{t}"
+        );
+    }
+    assert!(
+        catalog().find("alpine", "3.20").is_none(),
+        "short names are not looked up"
+    );
+    assert!(catalog().find("docker.io/library/alpine", "2.0").is_none());
+    assert!(catalog().scratch().reserved);
+    assert!(catalog().scratch().layers(&amd64()).is_empty());
+}
+
+#[test]
+fn platform_display_and_parse() {
+    assert_eq!(arm64().to_string(), "linux/arm64/v8");
+    assert_eq!(amd64().to_string(), "linux/amd64");
+    assert_eq!(Platform::parse("linux/arm64"), Some(arm64()));
+    assert_eq!(Platform::parse("linux/arm64/v8"), Some(arm64()));
+    assert_eq!(Platform::parse("linux"), None);
+}
+
+#[test]
+fn arm64_differs_where_the_architecture_shows() {
+    let a = img("alpine", "3.20");
+    let x = a.layers(&amd64());
+    let y = a.layers(&arm64());
+    assert!(find_entry(&x, "lib/ld-musl-x86_64.so.1").is_some());
+    assert!(find_entry(&y, "lib/ld-musl-aarch64.so.1").is_some());
+    assert!(find_entry(&y, "lib/ld-musl-x86_64.so.1").is_none());
+    assert_eq!(file_text(&x, "etc/apk/arch").unwrap(), "x86_64\n");
+    assert_eq!(file_text(&y, "etc/apk/arch").unwrap(), "aarch64\n");
+    let dbx = apk_versions(&file_text(&x, "lib/apk/db/installed").unwrap());
+    let dby = apk_versions(&file_text(&y, "lib/apk/db/installed").unwrap());
+    assert_eq!(dbx["musl"].1, "x86_64");
+    assert_eq!(dby["musl"].1, "aarch64");
+    // same paths and sizes elsewhere, different bytes for binaries
+    let bx = find_entry(&x, "bin/busybox").unwrap();
+    let by = find_entry(&y, "bin/busybox").unwrap();
+    assert_ne!(bx.kind, by.kind);
+    assert_eq!(a.config(&arm64())["architecture"], json!("arm64"));
+}
+
+#[test]
+fn required_paths_are_present() {
+    let want: &[(&str, &str, &[&str])] = &[
+        (
+            "alpine",
+            "3.20",
+            &[
+                "bin/sh",
+                "bin/busybox",
+                "bin/ls",
+                "etc/os-release",
+                "etc/alpine-release",
+                "etc/passwd",
+                "etc/group",
+                "etc/shadow",
+                "lib/apk/db/installed",
+                "tmp",
+                "root",
+                "home",
+                "var/cache/apk",
+                "etc/apk/repositories",
+                "sbin/apk",
+                "usr/bin/wget",
+            ],
+        ),
+        (
+            "nginx",
+            "alpine",
+            &[
+                "usr/share/nginx/html/index.html",
+                "usr/share/nginx/html/50x.html",
+                "etc/nginx/nginx.conf",
+                "etc/nginx/conf.d/default.conf",
+                "docker-entrypoint.sh",
+                "docker-entrypoint.d",
+                "docker-entrypoint.d/10-listen-on-ipv6-by-default.sh",
+                "usr/sbin/nginx",
+                "var/log/nginx/access.log",
+                "usr/bin/curl",
+            ],
+        ),
+        (
+            "busybox",
+            "latest",
+            &[
+                "bin/sh",
+                "bin/ls",
+                "bin/busybox",
+                "etc/passwd",
+                "tmp",
+                "root",
+            ],
+        ),
+        ("hello-world", "latest", &["hello"]),
+    ];
+    for (r, t, paths) in want {
+        let layers = img(r, t).layers(&amd64());
+        for p in *paths {
+            assert!(find_entry(&layers, p).is_some(), "{r}:{t} lacks /{p}");
+        }
+    }
+    let a = img("alpine", "3.20").layers(&amd64());
+    assert_eq!(find_entry(&a, "tmp").unwrap().mode, 0o1777);
+    assert_eq!(find_entry(&a, "root").unwrap().mode, 0o700);
+    assert_eq!(
+        find_entry(&a, "bin/sh").unwrap().kind,
+        Kind::Symlink("/bin/busybox".into())
+    );
+    let os = file_text(&a, "usr/lib/os-release").unwrap();
+    assert!(os.contains("ID=alpine\n") && os.contains("VERSION_ID=3.20.3\n"));
+    assert_eq!(
+        find_entry(&a, "etc/os-release").unwrap().kind,
+        Kind::Symlink("../usr/lib/os-release".into())
+    );
+    assert_eq!(file_text(&a, "etc/alpine-release").unwrap(), "3.20.3\n");
+    let passwd = file_text(&a, "etc/passwd").unwrap();
+    assert!(passwd.starts_with("root:x:0:0:root:/root:/bin/sh\n"));
+    assert!(passwd.contains("\nnobody:x:65534:65534:"));
+
+    let n = img("nginx", "alpine").layers(&amd64());
+    let passwd = file_text(&n, "etc/passwd").unwrap();
+    assert!(passwd.contains("\nnginx:x:101:101:nginx:/var/cache/nginx:/sbin/nologin\n"));
+    assert!(passwd.starts_with("root:x:0:0:"));
+    assert!(
+        file_text(&n, "usr/share/nginx/html/index.html")
+            .unwrap()
+            .contains("Welcome to nginx!")
+    );
+    assert_eq!(find_entry(&n, "docker-entrypoint.sh").unwrap().mode, 0o775);
+    let shadow = find_entry(&n, "etc/shadow").unwrap();
+    assert_eq!((shadow.mode, shadow.gid), (0o640, 42));
+
+    let cfg = img("nginx", "alpine").config(&amd64());
+    assert_eq!(
+        cfg["config"]["Entrypoint"],
+        json!(["/docker-entrypoint.sh"])
+    );
+    assert_eq!(cfg["config"]["Cmd"], json!(["nginx", "-g", "daemon off;"]));
+    assert_eq!(cfg["config"]["ExposedPorts"], json!({"80/tcp": {}}));
+    assert_eq!(cfg["config"]["StopSignal"], json!("SIGQUIT"));
+    let env = cfg["config"]["Env"].as_array().unwrap();
+    assert_eq!(
+        env[0],
+        json!("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    );
+    assert!(env.contains(&json!("NGINX_VERSION=1.27.3")));
+
+    let h = img("hello-world", "latest");
+    assert_eq!(h.config(&amd64())["config"]["Cmd"], json!(["/hello"]));
+    assert_eq!(h.layers(&amd64()).len(), 1);
+}
+
+#[test]
+fn busybox_applets_are_hard_links_before_which_the_binary_comes() {
+    let l = &img("busybox", "latest").layers(&amd64())[0];
+    let pos = |p: &str| l.iter().position(|e| e.path == p).unwrap();
+    let bin = pos("bin/[");
+    assert!(matches!(l[bin].kind, Kind::File(_)));
+    for e in l.iter().filter(|e| matches!(e.kind, Kind::Hardlink(_))) {
+        assert!(pos(&e.path) > bin);
+    }
+    assert_eq!(l[pos("bin/sh")].kind, Kind::Hardlink("bin/[".into()));
+}
+
+/// Image, tag, and (package, version) pairs its database must list.
+type Expect = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+#[test]
+fn apk_databases_carry_the_real_versions() {
+    let cases: &[Expect] = &[
+        (
+            "alpine",
+            "3.20",
+            &[
+                ("busybox", "1.36.1-r29"),
+                ("busybox-binsh", "1.36.1-r29"),
+                ("ssl_client", "1.36.1-r29"),
+                ("libssl3", "3.3.2-r0"),
+                ("libcrypto3", "3.3.2-r0"),
+                ("musl", "1.2.5-r0"),
+                ("zlib", "1.3.1-r1"),
+                ("alpine-baselayout", "3.6.5-r0"),
+                ("ca-certificates-bundle", "20240705-r0"),
+            ],
+        ),
+        (
+            "nginx",
+            "1.27.3-alpine",
+            &[
+                ("nginx", "1.27.3-r1"),
+                ("nginx-module-njs", "1.27.3.0.8.7-r1"),
+                ("musl", "1.2.5-r0"),
+                ("busybox", "1.36.1-r29"),
+            ],
+        ),
+    ];
+    for (r, t, want) in cases {
+        let layers = img(r, t).layers(&amd64());
+        let db = apk_versions(&file_text(&layers, "lib/apk/db/installed").unwrap());
+        for (name, v) in *want {
+            assert_eq!(
+                db.get(*name).map(|x| x.0.as_str()),
+                Some(*v),
+                "{r}:{t} {name}"
+            );
+        }
+        // every record is well formed
+        let text = file_text(&layers, "lib/apk/db/installed").unwrap();
+        for rec in text.split("\n\n").filter(|r| !r.trim().is_empty()) {
+            for k in ["C:Q1", "P:", "V:", "A:", "o:", "L:", "T:", "I:"] {
+                assert!(
+                    rec.lines().any(|l| l.starts_with(k)),
+                    "{r}:{t} record lacks {k}: {rec}"
+                );
+            }
+        }
+    }
+}
+
+#[allow(dead_code)]
+fn dpkg_db(r: &str, t: &str) -> BTreeMap<String, (String, String)> {
+    let layers = img(r, t).layers(&amd64());
+    dpkg_versions(&file_text(&layers, "var/lib/dpkg/status").unwrap())
+}
+
+#[test]
+fn helpers_parse_sizes_and_times() {
+    assert_eq!(parse_size("1.5M").unwrap(), 1_572_864);
+    assert_eq!(parse_size("7_800_000").unwrap(), 7_800_000);
+    assert_eq!(parse_size("2kB").unwrap(), 2000);
+    assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(
+        parse_time("2024-01-01T00:00:00.123Z"),
+        Some(layer::DEFAULT_MTIME)
+    );
+    assert_eq!(base64(b"hello"), "aGVsbG8=");
+    assert_eq!(full_repository("alpine"), "docker.io/library/alpine");
+    assert_eq!(full_repository("bitnami/nginx"), "docker.io/bitnami/nginx");
+    assert_eq!(full_repository("ghcr.io/a/b"), "ghcr.io/a/b");
+}

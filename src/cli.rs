@@ -1,0 +1,351 @@
+//! The command grammar: one clap definition that parses both `imagelab`'s
+//! argv and every REPL line into the same `Line` type. No IO happens here.
+//!
+//! The `docker` grammar follows the docker CLI's verbs, flags and usage
+//! lines; positional arguments are collected loosely so that each verb can
+//! report a wrong count with docker's own message.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// `imagelab` as started from a shell.
+#[derive(Parser, Debug)]
+#[command(
+    name = "imagelab",
+    version,
+    about = "Offline practice lab for Docker image creation, management and registries",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// State directory (default: $IMAGELAB_HOME, else the platform data directory)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Run one REPL line non-interactively; the exit status is that line's
+    #[arg(short = 'c', value_name = "LINE")]
+    pub command: Option<String>,
+    #[command(subcommand)]
+    pub line: Option<Line>,
+}
+
+/// One REPL line (or the subcommand part of argv).
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum Line {
+    /// The docker CLI, simulated
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Docker(DockerLine),
+    /// Run the lines of FILE in order (a learner transcript)
+    Run { file: PathBuf },
+    /// List, show or validate exercises
+    Exercises {
+        #[command(subcommand)]
+        cmd: Option<ExercisesCmd>,
+    },
+    /// Start an exercise: fresh workspace and image store
+    Start { id: String },
+    /// Grade the active exercise
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reveal the next hint of the active exercise
+    Hint,
+    /// Completion and best score per exercise
+    Progress,
+    /// Grade a transcript in a fresh sandbox (for classrooms)
+    Grade {
+        #[arg(long)]
+        exercise: String,
+        #[arg(long)]
+        script: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    // REPL file builtins, confined to the workspace.
+    /// List files
+    Ls { paths: Vec<String> },
+    /// Print files
+    Cat { paths: Vec<String> },
+    /// Change directory inside the workspace
+    Cd { path: Option<String> },
+    /// Print the working directory
+    Pwd,
+    /// Make directories
+    Mkdir {
+        #[arg(short)]
+        p: bool,
+        paths: Vec<String>,
+    },
+    /// Remove files
+    Rm {
+        #[arg(short, short_alias = 'R')]
+        r: bool,
+        #[arg(short)]
+        f: bool,
+        paths: Vec<String>,
+    },
+    /// Copy a file
+    Cp {
+        #[arg(short, short_alias = 'R')]
+        r: bool,
+        from: String,
+        to: String,
+    },
+    /// Move a file
+    Mv { from: String, to: String },
+    /// Print text, or write it with `> file` / `>> file`
+    #[command(disable_help_flag = true)]
+    Echo {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
+    /// Open a file of the workspace in $EDITOR
+    Edit { path: String },
+    /// Leave the REPL
+    Exit,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExercisesCmd {
+    /// List the exercises
+    List,
+    /// Show an exercise's prompt
+    Show { id: String },
+    /// Prove exercises are gradable: schema, reference solution, blank attempt
+    Validate { dir: Option<PathBuf> },
+}
+
+/// `docker ...`: the global docker flags, then the verb.
+#[derive(Args, Debug)]
+pub struct DockerLine {
+    #[command(subcommand)]
+    pub cmd: Option<Docker>,
+    /// Print docker's usage
+    #[arg(long, short = 'h')]
+    pub help: bool,
+    /// Print version information
+    #[arg(long, short = 'v')]
+    pub version: bool,
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum Docker {
+    /// Build an image from a Dockerfile
+    #[command(override_usage = "docker buildx build [OPTIONS] PATH | URL | -")]
+    Build(BuildArgs),
+    /// List images
+    #[command(
+        visible_alias = "image-ls",
+        override_usage = "docker images [OPTIONS] [REPOSITORY[:TAG]]"
+    )]
+    Images(ImagesArgs),
+    /// Download an image from a registry
+    #[command(override_usage = "docker pull [OPTIONS] NAME[:TAG|@DIGEST]")]
+    Pull(PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    Tag(Positional),
+    /// Remove one or more images
+    #[command(override_usage = "docker rmi [OPTIONS] IMAGE [IMAGE...]")]
+    Rmi(RmiArgs),
+    /// Show the history of an image
+    #[command(override_usage = "docker history [OPTIONS] IMAGE")]
+    History(HistoryArgs),
+    /// Return low-level information on Docker objects
+    #[command(override_usage = "docker inspect [OPTIONS] NAME|ID [NAME|ID...]")]
+    Inspect(InspectArgs),
+    /// Show the Docker version information
+    #[command(override_usage = "docker version [OPTIONS]")]
+    Version(VersionArgs),
+    /// Manage images
+    Image {
+        #[command(subcommand)]
+        cmd: Option<ImageCmd>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum ImageCmd {
+    /// Build an image from a Dockerfile
+    #[command(override_usage = "docker image build [OPTIONS] PATH | URL | -")]
+    Build(BuildArgs),
+    /// List images
+    #[command(
+        visible_alias = "list",
+        override_usage = "docker image ls [OPTIONS] [REPOSITORY[:TAG]]"
+    )]
+    Ls(ImagesArgs),
+    /// Download an image from a registry
+    #[command(override_usage = "docker image pull [OPTIONS] NAME[:TAG|@DIGEST]")]
+    Pull(PullArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "docker image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    Tag(Positional),
+    /// Remove one or more images
+    #[command(
+        visible_alias = "remove",
+        override_usage = "docker image rm [OPTIONS] IMAGE [IMAGE...]"
+    )]
+    Rm(RmiArgs),
+    /// Show the history of an image
+    #[command(override_usage = "docker image history [OPTIONS] IMAGE")]
+    History(HistoryArgs),
+    /// Display detailed information on one or more images
+    #[command(override_usage = "docker image inspect [OPTIONS] IMAGE [IMAGE...]")]
+    Inspect(InspectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Positional {
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildArgs {
+    /// Name and optionally a tag (format: "name:tag")
+    #[arg(short = 't', long = "tag", value_name = "stringArray")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: "PATH/Dockerfile")
+    #[arg(short = 'f', long = "file", value_name = "string")]
+    pub file: Option<String>,
+    /// Set build-time variables
+    #[arg(long = "build-arg", value_name = "stringArray")]
+    pub build_args: Vec<String>,
+    /// Set metadata for an image
+    #[arg(long = "label", value_name = "stringArray")]
+    pub labels: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long, value_name = "string")]
+    pub target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Set type of progress output ("auto", "quiet", "plain", "tty", "rawjson")
+    #[arg(long, value_name = "string", default_value = "auto")]
+    pub progress: String,
+    /// Suppress the build output and print image ID on success
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Set target platform for build
+    #[arg(long, value_name = "stringArray")]
+    pub platform: Vec<String>,
+    /// Always attempt to pull all referenced images
+    #[arg(long)]
+    pub pull: bool,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImagesArgs {
+    /// Show all images (default hides intermediate images)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only show image IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Show digests
+    #[arg(long)]
+    pub digests: bool,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Filter output based on conditions provided
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filters: Vec<String>,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PullArgs {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, value_name = "string")]
+    pub platform: Option<String>,
+    /// Suppress verbose output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RmiArgs {
+    /// Force removal of the image
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Do not delete untagged parents
+    #[arg(long = "no-prune")]
+    pub no_prune: bool,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HistoryArgs {
+    /// Print sizes and dates in human readable format
+    #[arg(short = 'H', long, default_value = "true", action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub human: String,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Only show image IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InspectArgs {
+    /// Format output using a custom template
+    #[arg(short = 'f', long, value_name = "string")]
+    pub format: Option<String>,
+    /// Display total file sizes if the type is container
+    #[arg(short = 's', long)]
+    pub size: bool,
+    /// Return JSON for specified type
+    #[arg(long = "type", value_name = "string")]
+    pub kind: Option<String>,
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VersionArgs {
+    /// Format output using a custom template
+    #[arg(short = 'f', long, value_name = "string")]
+    pub format: Option<String>,
+}
+
+/// Splits a REPL line into words the way a POSIX shell would (quotes and
+/// backslashes), keeping `>` and `>>` as words for the builtins.
+pub fn split_line(line: &str) -> Result<Vec<String>, String> {
+    shell_words::split(line).map_err(|_| "syntax error: unterminated quoted string".to_string())
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "imagelab",
+    no_binary_name = true,
+    disable_help_subcommand = true
+)]
+struct ReplLine {
+    #[command(subcommand)]
+    line: Line,
+}
+
+/// Parses one REPL line (already split) into a `Line`.
+pub fn parse_line(words: &[String]) -> Result<Line, clap::Error> {
+    ReplLine::try_parse_from(words).map(|l| l.line)
+}
+
+/// The REPL grammar as a clap command tree (for completion).
+pub fn repl_command() -> clap::Command {
+    <ReplLine as clap::CommandFactory>::command()
+}

@@ -1,0 +1,223 @@
+//! `docker build` (BuildKit): runs the builder and renders its progress as
+//! BuildKit's plain or tty printer does, then the error excerpt when it fails.
+
+use crate::app::{Io, Session};
+use crate::builder::{self, BuildError, BuildOptions, Vertex};
+use crate::cli::BuildArgs;
+use crate::reference::Reference;
+
+pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
+    if a.args.len() != 1 {
+        writeln!(
+            io.err,
+            "ERROR: \"docker buildx build\" requires exactly 1 argument.\nSee 'docker buildx build --help'.\n\nUsage:  docker buildx build [OPTIONS] PATH | URL | -\n\nStart a build"
+        )?;
+        return Ok(1);
+    }
+    let mut tags = Vec::new();
+    for t in &a.tags {
+        match Reference::parse(t) {
+            Ok(r) if r.digest().is_none() => tags.push(r),
+            Ok(_) => {
+                writeln!(
+                    io.err,
+                    "ERROR: invalid tag {t:?}: cannot tag with a digest reference"
+                )?;
+                return Ok(1);
+            }
+            Err(e) => {
+                writeln!(io.err, "ERROR: invalid tag {t:?}: {e}")?;
+                return Ok(1);
+            }
+        }
+    }
+    if a.platform.iter().flat_map(|p| p.split(',')).count() > 1 {
+        writeln!(
+            io.err,
+            "ERROR: Multi-platform build is not supported for the docker driver.\nSwitch to a different driver, or turn on the containerd image store, and try again.\nLearn more at https://docs.docker.com/go/build-multi-platform/"
+        )?;
+        return Ok(1);
+    }
+    let opts = BuildOptions {
+        context: s.path(&a.args[0]),
+        dockerfile: a.file.as_deref().map(|f| s.path(f)),
+        tags,
+        build_args: a
+            .build_args
+            .iter()
+            .map(|b| match b.split_once('=') {
+                Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                None => (b.clone(), None),
+            })
+            .collect(),
+        target: a.target.clone(),
+        no_cache: a.no_cache,
+        labels: a
+            .labels
+            .iter()
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (l.clone(), String::new()),
+            })
+            .collect(),
+    };
+    let engine = s.engine()?;
+    let started = std::time::Instant::now();
+    let outcome = builder::build(&engine, &opts);
+    let total = started.elapsed().as_secs_f64();
+    let quiet = a.quiet || a.progress == "quiet";
+    let tty = match a.progress.as_str() {
+        "tty" => true,
+        "plain" | "rawjson" => false,
+        _ => io.tty,
+    };
+    if !quiet {
+        if tty {
+            render_tty(io, &outcome.vertices, total, outcome.result.is_ok())?;
+        } else {
+            render_plain(io, &outcome.vertices, outcome.result.as_ref().err())?;
+        }
+    }
+    match &outcome.result {
+        Ok(id) => {
+            if quiet {
+                writeln!(io.out, "{id}")?;
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            if let Some((start, end)) = e.lines() {
+                write!(
+                    io.err,
+                    "{}",
+                    excerpt(
+                        &outcome.dockerfile_name,
+                        &outcome.dockerfile_text,
+                        start,
+                        end
+                    )
+                )?;
+            }
+            writeln!(io.err, "ERROR: {e}")?;
+            Ok(1)
+        }
+    }
+}
+
+fn secs(v: f64) -> String {
+    format!("{v:.1}s")
+}
+
+/// BuildKit's plain printer (`--progress=plain`, or no terminal).
+fn render_plain(io: &mut Io, vertices: &[Vertex], err: Option<&BuildError>) -> std::io::Result<()> {
+    writeln!(
+        io.err,
+        "#0 building with \"default\" instance using docker driver\n"
+    )?;
+    for (i, v) in vertices.iter().enumerate() {
+        let n = i + 1;
+        writeln!(io.err, "#{n} {}", v.name)?;
+        if v.cached {
+            writeln!(io.err, "#{n} CACHED\n")?;
+            continue;
+        }
+        for l in &v.logs {
+            writeln!(io.err, "#{n} {l} done")?;
+        }
+        if v.error {
+            let msg = err.map(|e| e.to_string()).unwrap_or_default();
+            let msg = msg.strip_prefix("failed to solve: ").unwrap_or(&msg);
+            writeln!(io.err, "#{n} ERROR: {msg}")?;
+            writeln!(io.err, "------\n > {}:\n------", v.name)?;
+        } else {
+            writeln!(io.err, "#{n} DONE {}\n", secs(v.seconds))?;
+        }
+    }
+    Ok(())
+}
+
+/// BuildKit's tty printer, final frame (80 columns).
+fn render_tty(io: &mut Io, vertices: &[Vertex], total: f64, ok: bool) -> std::io::Result<()> {
+    const WIDTH: usize = 80;
+    let done = vertices.iter().filter(|v| !v.error).count();
+    let head = format!(
+        "[+] Building {} ({done}/{}){}",
+        secs(total),
+        vertices.len(),
+        if ok { " FINISHED" } else { "" }
+    );
+    let tail = "docker:default";
+    writeln!(
+        io.err,
+        "{head}{}{tail}",
+        " ".repeat(WIDTH.saturating_sub(head.len() + tail.len()).max(1))
+    )?;
+    let line = |io: &mut Io, text: String, t: Option<f64>| -> std::io::Result<()> {
+        let t = t.map(secs).unwrap_or_default();
+        let room = WIDTH.saturating_sub(t.len() + 1);
+        let text: String = if text.chars().count() > room {
+            text.chars().take(room).collect()
+        } else {
+            text
+        };
+        let pad = WIDTH.saturating_sub(text.chars().count() + t.len());
+        writeln!(io.err, "{text}{}{t}", " ".repeat(pad))
+    };
+    for v in vertices {
+        let prefix = if v.error {
+            " => ERROR "
+        } else if v.cached {
+            " => CACHED "
+        } else {
+            " => "
+        };
+        line(io, format!("{prefix}{}", v.name), Some(v.seconds))?;
+        if !v.cached {
+            for l in &v.logs {
+                line(io, format!(" => => {l}"), Some(0.0))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `Dockerfile:N` excerpt with the `>>>` marker, as buildx prints it.
+pub fn excerpt(name: &str, text: &str, start: usize, end: usize) -> String {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let n = if lines.last() == Some(&"") {
+        lines.len() - 1
+    } else {
+        lines.len()
+    };
+    let (mut from, mut to) = (start.max(1), end.min(n.max(1)));
+    let pad = if from == to { 4 } else { 2 };
+    let mut p = 0;
+    while p < pad {
+        if from > 1 {
+            from -= 1;
+            p += 1;
+        }
+        if to < n {
+            to += 1;
+            p += 1;
+        }
+        p += 1;
+    }
+    let mut out = format!(
+        "{name}:{}\n--------------------\n",
+        if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        }
+    );
+    for i in from..=to {
+        let marker = if i >= start && i <= end { ">>>" } else { "   " };
+        out.push_str(&format!(
+            " {i:>3} | {marker} {}\n",
+            lines.get(i - 1).copied().unwrap_or("")
+        ));
+    }
+    out.push_str("--------------------\n");
+    out
+}

@@ -1,0 +1,280 @@
+//! `docker images` / `docker image ls`: the classic table, `-q`, `-a`,
+//! `--digests`, `--no-trunc`, `--filter` and `--format`.
+
+use crate::app::{Io, Session};
+use crate::cli::ImagesArgs;
+use crate::digest::Digest;
+use crate::format::{self, Template};
+use crate::reference::Reference;
+use crate::store::{ImageSummary, Index};
+use serde_json::json;
+
+/// One row of the listing.
+struct Row {
+    id: Digest,
+    repository: String,
+    tag: String,
+    digest: String,
+    summary: ImageSummary,
+}
+
+pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
+    if a.args.len() > 1 {
+        return super::requires(
+            io,
+            "docker images",
+            "at most 1 argument.",
+            "docker images [OPTIONS] [REPOSITORY[:TAG]]",
+        );
+    }
+    let engine = s.engine()?;
+    let idx = engine.index()?;
+    let filters = match Filters::parse(&a.filters, &idx) {
+        Ok(f) => f,
+        Err(msg) => {
+            writeln!(io.err, "Error response from daemon: {msg}")?;
+            return Ok(1);
+        }
+    };
+    let mut rows = rows(&idx, a.all, a.args.first().map(String::as_str), &filters);
+    // Newest first, as the daemon returns them.
+    rows.sort_by(|x, y| {
+        y.summary
+            .created
+            .cmp(&x.summary.created)
+            .then(x.id.cmp(&y.id))
+    });
+    let now = crate::home::now();
+    if a.quiet {
+        let mut seen = Vec::new();
+        for r in &rows {
+            let id = if a.no_trunc {
+                r.id.to_string()
+            } else {
+                r.id.short()
+            };
+            if !seen.contains(&id) {
+                writeln!(io.out, "{id}")?;
+                seen.push(id);
+            }
+        }
+        return Ok(0);
+    }
+    let fmt = match &a.format {
+        Some(f) if !f.is_empty() => f.clone(),
+        _ if a.digests => {
+            "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                .into()
+        }
+        _ => "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}".into(),
+    };
+    let t = match Template::parse(&fmt) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(io.err, "{e}")?;
+            return Ok(1);
+        }
+    };
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            let created = chrono::DateTime::parse_from_rfc3339(&r.summary.created)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_default();
+            json!({
+                "Containers": "N/A",
+                "CreatedAt": created.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string(),
+                "CreatedSince": format::created_since(created, now),
+                "Digest": r.digest,
+                "ID": if a.no_trunc { r.id.to_string() } else { r.id.short() },
+                "Repository": r.repository,
+                "SharedSize": "N/A",
+                "Size": format::human_size_with_precision(r.summary.size, 3),
+                "Tag": r.tag,
+                "UniqueSize": "N/A",
+                "VirtualSize": format::human_size_with_precision(r.summary.size, 3),
+            })
+        })
+        .collect();
+    let headers = [
+        ("Repository", "REPOSITORY"),
+        ("Tag", "TAG"),
+        ("Digest", "DIGEST"),
+        ("ID", "IMAGE ID"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("Size", "SIZE"),
+        ("Containers", "CONTAINERS"),
+        ("SharedSize", "SHARED SIZE"),
+        ("UniqueSize", "UNIQUE SIZE"),
+        ("VirtualSize", "SIZE"),
+    ];
+    match format::render(&t, &headers, &data) {
+        Ok(text) => write!(io.out, "{text}")?,
+        Err(e) => {
+            writeln!(io.err, "{e}")?;
+            return Ok(1);
+        }
+    }
+    Ok(0)
+}
+
+fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (id, summary) in &idx.images {
+        let tags = idx.tags_of(id);
+        let digests = idx.digests_of(id);
+        // Base images materialized by a build's FROM are not listed (BuildKit
+        // keeps them out of `docker images`), nor are intermediate images
+        // without -a.
+        let is_untagged_base =
+            tags.is_empty() && digests.is_empty() && idx.bases.values().any(|b| b == id);
+        let has_children = !idx.children_of(id).is_empty();
+        if tags.is_empty() && digests.is_empty() && (is_untagged_base || (has_children && !all)) {
+            continue;
+        }
+        if !filters.keep(id, summary, &tags, idx) {
+            continue;
+        }
+        let mut out: Vec<Row> = Vec::new();
+        for t in &tags {
+            let Ok(r) = Reference::parse(t) else { continue };
+            let digest = digests
+                .iter()
+                .filter_map(|d| Reference::parse(d).ok())
+                .find(|d| d.name() == r.name())
+                .and_then(|d| d.digest().map(|x| x.to_string()))
+                .unwrap_or_else(|| "<none>".into());
+            out.push(Row {
+                id: id.clone(),
+                repository: r.familiar_name(),
+                tag: r.tag().unwrap_or("latest").to_string(),
+                digest,
+                summary: summary.clone(),
+            });
+        }
+        if out.is_empty() {
+            // Digest-only references show their repository with tag <none>.
+            for d in &digests {
+                if let Ok(r) = Reference::parse(d) {
+                    out.push(Row {
+                        id: id.clone(),
+                        repository: r.familiar_name(),
+                        tag: "<none>".into(),
+                        digest: r.digest().map(|x| x.to_string()).unwrap_or_default(),
+                        summary: summary.clone(),
+                    });
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push(Row {
+                id: id.clone(),
+                repository: "<none>".into(),
+                tag: "<none>".into(),
+                digest: "<none>".into(),
+                summary: summary.clone(),
+            });
+        }
+        if let Some(arg) = repo_arg {
+            out.retain(|r| matches_repo_arg(arg, &r.repository, &r.tag));
+        }
+        out.retain(|r| filters.keep_reference(&r.repository, &r.tag));
+        rows.extend(out);
+    }
+    rows
+}
+
+/// `docker images REPOSITORY[:TAG]`: exact repository (familiar or full),
+/// optional tag.
+fn matches_repo_arg(arg: &str, repo: &str, tag: &str) -> bool {
+    let Ok(r) = Reference::parse(arg) else {
+        return false;
+    };
+    let Ok(row) = Reference::parse(repo) else {
+        return false;
+    };
+    r.name() == row.name() && r.tag().is_none_or(|t| t == tag)
+}
+
+/// The `--filter` conditions: keys AND together, repeated keys OR.
+#[derive(Default)]
+struct Filters {
+    dangling: Option<bool>,
+    labels: Vec<(String, Option<String>)>,
+    before: Option<String>,
+    since: Option<String>,
+    references: Vec<String>,
+}
+
+impl Filters {
+    fn parse(raw: &[String], idx: &Index) -> Result<Filters, String> {
+        let mut f = Filters::default();
+        for r in raw {
+            let Some((k, v)) = r.split_once('=') else {
+                return Err(format!("bad format of filter (expected name=value)"));
+            };
+            match k {
+                "dangling" => match v {
+                    "true" | "1" => f.dangling = Some(true),
+                    "false" | "0" => f.dangling = Some(false),
+                    _ => return Err(format!("Invalid filter 'dangling={v}'")),
+                },
+                "label" => f.labels.push(match v.split_once('=') {
+                    Some((a, b)) => (a.to_string(), Some(b.to_string())),
+                    None => (v.to_string(), None),
+                }),
+                "before" | "since" => {
+                    let id = idx.resolve(v).map_err(|_| format!("No such image: {v}"))?;
+                    let created = idx.images[&id].created.clone();
+                    if k == "before" {
+                        f.before = Some(created)
+                    } else {
+                        f.since = Some(created)
+                    }
+                }
+                "reference" => f.references.push(v.to_string()),
+                _ => return Err(format!("invalid filter '{k}'")),
+            }
+        }
+        Ok(f)
+    }
+
+    fn keep(&self, _id: &Digest, s: &ImageSummary, tags: &[String], _idx: &Index) -> bool {
+        if let Some(d) = self.dangling
+            && d != tags.is_empty()
+        {
+            return false;
+        }
+        for (k, v) in &self.labels {
+            match (s.labels.get(k), v) {
+                (None, _) => return false,
+                (Some(have), Some(want)) if have != want => return false,
+                _ => {}
+            }
+        }
+        if let Some(b) = &self.before
+            && s.created >= *b
+        {
+            return false;
+        }
+        if let Some(b) = &self.since
+            && s.created <= *b
+        {
+            return false;
+        }
+        true
+    }
+
+    fn keep_reference(&self, repo: &str, tag: &str) -> bool {
+        if self.references.is_empty() {
+            return true;
+        }
+        let full = format!("{repo}:{tag}");
+        self.references.iter().any(|p| {
+            let pat_has_tag = p.rsplit('/').next().is_some_and(|last| last.contains(':'));
+            let subject = if pat_has_tag { full.as_str() } else { repo };
+            crate::builder::ignore::glob_match(p, subject)
+        })
+    }
+}

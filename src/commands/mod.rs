@@ -1,0 +1,140 @@
+//! One file per verb: each parses nothing (the grammar is `cli`), loads what
+//! it needs, calls the engine and renders docker's (or imagelab's) text.
+
+pub mod build;
+pub mod check;
+pub mod exercises;
+pub mod files;
+pub mod grade;
+pub mod hint;
+pub mod history;
+pub mod images;
+pub mod inspect;
+pub mod progress;
+pub mod pull;
+pub mod rmi;
+pub mod start;
+pub mod tag;
+pub mod version;
+
+use crate::app::{Io, Session};
+use crate::cli::{Docker, DockerLine, ImageCmd};
+use std::path::Path;
+
+/// Dispatches a `docker ...` line.
+pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32> {
+    let Some(cmd) = d.cmd else {
+        if d.version {
+            writeln!(
+                io.out,
+                "Docker version {}, build {}",
+                version::CLIENT_VERSION,
+                version::CLIENT_COMMIT
+            )?;
+            return Ok(0);
+        }
+        write!(io.out, "{}", DOCKER_USAGE)?;
+        return Ok(0);
+    };
+    match cmd {
+        Docker::Build(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Build(a)),
+        } => build::run(s, a, io),
+        Docker::Images(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Ls(a)),
+        } => images::run(s, a, io),
+        Docker::Pull(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Pull(a)),
+        } => pull::run(s, a, io),
+        Docker::Tag(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Tag(a)),
+        } => tag::run(s, a, io),
+        Docker::Rmi(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Rm(a)),
+        } => rmi::run(s, a, io),
+        Docker::History(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::History(a)),
+        } => history::run(s, a, io),
+        Docker::Inspect(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Inspect(a)),
+        } => inspect::run(s, a, io),
+        Docker::Version(a) => version::run(s, a, io),
+        Docker::Image { cmd: None } => {
+            write!(io.out, "{}", IMAGE_USAGE)?;
+            Ok(0)
+        }
+    }
+}
+
+/// docker's message for a wrong number of arguments (exit 1).
+pub fn requires(io: &mut Io, cmd: &str, what: &str, usage: &str) -> anyhow::Result<i32> {
+    writeln!(
+        io.err,
+        "docker: '{cmd}' requires {what}\n\nUsage:  {usage}\n\nRun '{cmd} --help' for more information"
+    )?;
+    Ok(1)
+}
+
+/// `imagelab run FILE`: each line in order, echoed with a prompt; stops at
+/// the end and returns the last line's status.
+pub fn run_file(s: &mut Session, file: &Path, io: &mut Io) -> anyhow::Result<i32> {
+    let path = s.path(&file.to_string_lossy());
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let mut code = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        writeln!(io.out, "$ {line}")?;
+        code = s.run_line(line, io);
+    }
+    Ok(code)
+}
+
+const DOCKER_USAGE: &str = "
+Usage:  docker [OPTIONS] COMMAND
+
+A self-sufficient runtime for containers
+
+Common Commands:
+  build       Build an image from a Dockerfile
+  pull        Download an image from a registry
+  images      List images
+  version     Show the Docker version information
+
+Management Commands:
+  image       Manage images
+
+Commands:
+  history     Show the history of an image
+  inspect     Return low-level information on Docker objects
+  rmi         Remove one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'docker COMMAND --help' for more information on a command.
+";
+
+const IMAGE_USAGE: &str = "
+Usage:  docker image COMMAND
+
+Manage images
+
+Commands:
+  build       Build an image from a Dockerfile
+  history     Show the history of an image
+  inspect     Display detailed information on one or more images
+  ls          List images
+  pull        Download an image from a registry
+  rm          Remove one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'docker image COMMAND --help' for more information on a command.
+";

@@ -1,0 +1,364 @@
+//! The local content-addressed image store (docker's classic image store).
+//!
+//! It owns bytes and names, nothing else: config blobs under
+//! `blobs/sha256/<hex>` (an image's ID is the digest of its config bytes),
+//! layers kept uncompressed under `layers/<diff_id hex>.tar` with a small JSON
+//! beside each (size and an entry index, or the recipe the layer is
+//! regenerated from), and one `index.json` holding references and per-image
+//! summaries so listing never opens a blob. It knows nothing about
+//! Dockerfiles, the base-image catalog, HTTP or exercises.
+//!
+//! Safety: every file is written atomically (temp + rename); the index is
+//! re-read and rewritten under an exclusive lock; blobs are verified against
+//! their digest whenever they are read; an image is unlinked from the index
+//! before its files are removed, so a crash leaves at most unreferenced
+//! garbage, never a reference to missing bytes.
+
+mod index;
+
+pub use index::{ImageSummary, Index};
+
+use crate::digest::{Digest, HashingWriter};
+use crate::home::{self, Lock};
+use crate::layer::{self, Entry, IndexEntry, LayerInfo};
+use crate::reference::Reference;
+use std::fs;
+use std::io::{self, BufReader, BufWriter, Read};
+use std::path::{Path, PathBuf};
+
+/// What can go wrong in the store. Display texts are imagelab's own (the
+/// commands wrap them in docker's words where docker has them).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("blob {digest} is corrupted: its content hashes to {actual} (file {path})")]
+    Corrupt {
+        digest: Digest,
+        actual: Digest,
+        path: PathBuf,
+    },
+    #[error("blob {0} is missing from the store")]
+    Missing(Digest),
+    #[error("the store index {path} is damaged: {message}")]
+    BadIndex { path: PathBuf, message: String },
+    #[error("layer {0} has no bytes in this store (it is kept as a recipe)")]
+    RecipeOnly(Digest),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Metadata kept beside each layer.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LayerMeta {
+    pub diff_id: Digest,
+    /// docker's layer size: file bytes plus symlink lengths (see
+    /// `layer::content_size`); what `docker images` and `history` add up.
+    pub size: u64,
+    /// The uncompressed tar's length.
+    pub tar_size: u64,
+    /// When set, the layer's bytes are not stored: they are regenerated from
+    /// this recipe (a base-image layer) by whoever understands it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipe: Option<serde_json::Value>,
+    /// The layer's entries without content, in tar order.
+    pub entries: Vec<IndexEntry>,
+}
+
+/// The store of one home.
+pub struct Store {
+    root: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store under `home`.
+    pub fn open(home: &Path) -> Result<Store> {
+        let root = home.join("store");
+        for d in ["blobs/sha256", "layers", "tmp"] {
+            let p = root.join(d);
+            fs::create_dir_all(&p).map_err(io_err(&p))?;
+        }
+        Ok(Store { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Reads the index under a shared lock.
+    pub fn index(&self) -> Result<Index> {
+        let _l = Lock::shared(&self.root).map_err(io_err(&self.root))?;
+        self.read_index()
+    }
+
+    /// Runs `f` on the index under the exclusive lock and writes the result
+    /// back atomically if `f` succeeds. `f`'s error leaves the index as it was.
+    pub fn update<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Index) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
+        let mut idx = self.read_index()?;
+        let out = f(&mut idx)?;
+        let path = self.index_path();
+        let bytes = serde_json::to_vec_pretty(&idx).expect("index serializes");
+        home::write_atomic(&path, &bytes).map_err(io_err(&path))?;
+        Ok(out)
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.root.join("index.json")
+    }
+
+    fn read_index(&self) -> Result<Index> {
+        let path = self.index_path();
+        match fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::BadIndex {
+                path: path.clone(),
+                message: e.to_string(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index::default()),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    fn blob_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("blobs/sha256").join(d.hex())
+    }
+
+    /// Stores `bytes` as a blob and returns its digest. Idempotent.
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest> {
+        let d = Digest::of(bytes);
+        let p = self.blob_path(&d);
+        if !p.exists() {
+            home::write_atomic(&p, bytes).map_err(io_err(&p))?;
+        }
+        Ok(d)
+    }
+
+    /// Reads a blob, verifying its digest.
+    pub fn get_blob(&self, d: &Digest) -> Result<Vec<u8>> {
+        let p = self.blob_path(d);
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing(d.clone()));
+            }
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        let actual = Digest::of(&bytes);
+        if &actual != d {
+            return Err(StoreError::Corrupt {
+                digest: d.clone(),
+                actual,
+                path: p,
+            });
+        }
+        Ok(bytes)
+    }
+
+    pub fn has_blob(&self, d: &Digest) -> bool {
+        self.blob_path(d).exists()
+    }
+
+    fn remove_blob(&self, d: &Digest) {
+        let _ = fs::remove_file(self.blob_path(d));
+    }
+
+    fn layer_tar_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("layers").join(format!("{}.tar", d.hex()))
+    }
+
+    fn layer_meta_path(&self, d: &Digest) -> PathBuf {
+        self.root.join("layers").join(format!("{}.json", d.hex()))
+    }
+
+    pub fn has_layer(&self, d: &Digest) -> bool {
+        self.layer_meta_path(d).exists()
+    }
+
+    /// Writes a changeset as a layer tar (one pass: tar writing, sha256 and
+    /// size counting through a single tee) and records its metadata.
+    pub fn put_layer(&self, entries: &[Entry]) -> Result<LayerInfo> {
+        let tmp_dir = self.root.join("tmp");
+        let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
+        let (info, w) =
+            layer::write_tar(entries, BufWriter::new(tmp.as_file())).map_err(io_err(tmp.path()))?;
+        let file = w.into_inner().map_err(|e| StoreError::Io {
+            path: tmp.path().to_path_buf(),
+            source: e.into_error(),
+        })?;
+        file.sync_all().map_err(io_err(tmp.path()))?;
+        let target = self.layer_tar_path(&info.diff_id);
+        if !target.exists() {
+            tmp.persist(&target).map_err(|e| StoreError::Io {
+                path: target.clone(),
+                source: e.error,
+            })?;
+        }
+        self.write_layer_meta(&LayerMeta {
+            diff_id: info.diff_id.clone(),
+            size: layer::content_size(entries),
+            tar_size: info.size,
+            recipe: None,
+            entries: entries.iter().map(IndexEntry::of).collect(),
+        })?;
+        Ok(info)
+    }
+
+    /// Records a layer whose bytes are regenerated from `recipe` on demand.
+    /// `entries` must be the layer's changeset: its digest and size are
+    /// computed here by streaming the tar through sha256 without storing it.
+    /// Returns whether the layer was already present.
+    pub fn put_recipe_layer(
+        &self,
+        entries: &[Entry],
+        recipe: serde_json::Value,
+    ) -> Result<(LayerInfo, bool)> {
+        let (info, _) = layer::write_tar(entries, io::sink()).map_err(io_err(&self.root))?;
+        let existed = self.has_layer(&info.diff_id);
+        if !existed {
+            self.write_layer_meta(&LayerMeta {
+                diff_id: info.diff_id.clone(),
+                size: layer::content_size(entries),
+                tar_size: info.size,
+                recipe: Some(recipe),
+                entries: entries.iter().map(IndexEntry::of).collect(),
+            })?;
+        }
+        Ok((info, existed))
+    }
+
+    fn write_layer_meta(&self, meta: &LayerMeta) -> Result<()> {
+        let p = self.layer_meta_path(&meta.diff_id);
+        let bytes = serde_json::to_vec(meta).expect("layer meta serializes");
+        home::write_atomic(&p, &bytes).map_err(io_err(&p))
+    }
+
+    pub fn layer_meta(&self, d: &Digest) -> Result<LayerMeta> {
+        let p = self.layer_meta_path(d);
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing(d.clone()));
+            }
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::BadIndex {
+            path: p,
+            message: e.to_string(),
+        })
+    }
+
+    /// Reads a stored layer tar back into entries, verifying its digest.
+    pub fn read_layer(&self, d: &Digest) -> Result<Vec<Entry>> {
+        let p = self.layer_tar_path(d);
+        let f = match fs::File::open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(if self.has_layer(d) {
+                    StoreError::RecipeOnly(d.clone())
+                } else {
+                    StoreError::Missing(d.clone())
+                });
+            }
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        let mut hw = HashingWriter::new(Vec::new());
+        io::copy(&mut BufReader::new(f), &mut hw).map_err(io_err(&p))?;
+        let (actual, _, bytes) = hw.finish();
+        if &actual != d {
+            return Err(StoreError::Corrupt {
+                digest: d.clone(),
+                actual,
+                path: p,
+            });
+        }
+        layer::read_tar(&bytes[..]).map_err(io_err(&p))
+    }
+
+    /// Opens a stored layer tar for streaming (unverified; callers that
+    /// re-hash while copying verify as they go).
+    pub fn open_layer(&self, d: &Digest) -> Result<impl Read> {
+        let p = self.layer_tar_path(d);
+        fs::File::open(&p).map_err(|e| {
+            if e.kind() == io::ErrorKind::NotFound {
+                StoreError::RecipeOnly(d.clone())
+            } else {
+                StoreError::Io {
+                    path: p.clone(),
+                    source: e,
+                }
+            }
+        })
+    }
+
+    /// Removes the files of images and layers that the index no longer
+    /// references. Called after the index has been updated.
+    pub fn collect_garbage(&self, idx: &Index, images: &[Digest], layers: &[Digest]) {
+        for id in images {
+            if !idx.images.contains_key(id) {
+                self.remove_blob(id);
+            }
+        }
+        let live: std::collections::HashSet<&Digest> =
+            idx.images.values().flat_map(|s| s.layers.iter()).collect();
+        for l in layers {
+            if !live.contains(l) {
+                let _ = fs::remove_file(self.layer_tar_path(l));
+                let _ = fs::remove_file(self.layer_meta_path(l));
+            }
+        }
+    }
+}
+
+/// Resolution of a user-supplied image name.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("No such image: {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Reference(#[from] crate::reference::ReferenceError),
+}
+
+impl Index {
+    /// Resolves what a user typed to an image ID the way docker's daemon does:
+    /// a full or short image ID (hex prefix, optionally `sha256:`), a digest
+    /// reference, or a name with the default tag `latest`.
+    pub fn resolve(&self, s: &str) -> std::result::Result<Digest, ResolveError> {
+        if crate::reference::looks_like_id_prefix(s) {
+            let hex = s.strip_prefix("sha256:").unwrap_or(s);
+            let mut found = self.images.keys().filter(|id| id.hex().starts_with(hex));
+            if let Some(id) = found.next() {
+                if found.next().is_none() {
+                    return Ok(id.clone());
+                }
+            }
+            if s.starts_with("sha256:") {
+                return Err(ResolveError::NotFound(s.to_string()));
+            }
+        }
+        let r = Reference::parse(s)?;
+        if let Some(d) = r.digest() {
+            let key = r.repository().with_digest(d.clone()).to_string();
+            return self
+                .digests
+                .get(&key)
+                .cloned()
+                .or_else(|| self.images.contains_key(d).then(|| d.clone()))
+                .ok_or_else(|| ResolveError::NotFound(s.to_string()));
+        }
+        let r = r.with_default_tag();
+        self.tags
+            .get(&r.to_string())
+            .cloned()
+            .ok_or_else(|| ResolveError::NotFound(r.familiar_string()))
+    }
+}
