@@ -27,28 +27,26 @@ use std::sync::{Arc, OnceLock};
 /// cannot be pulled ("'scratch' is a reserved name").
 pub const SCRATCH: &str = "docker.io/library/scratch";
 
-/// The embedded descriptions, by file name.
+/// One embedded description: its file name and text.
+macro_rules! fixture {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../fixtures/images/", $name)))
+    };
+}
+
+/// The embedded descriptions, bases before the images built on them.
 const FILES: &[(&str, &str)] = &[
-    (
-        "scratch.yaml",
-        include_str!("../fixtures/images/scratch.yaml"),
-    ),
-    (
-        "hello-world.yaml",
-        include_str!("../fixtures/images/hello-world.yaml"),
-    ),
-    (
-        "busybox.yaml",
-        include_str!("../fixtures/images/busybox.yaml"),
-    ),
-    (
-        "alpine-3.20.yaml",
-        include_str!("../fixtures/images/alpine-3.20.yaml"),
-    ),
-    (
-        "nginx-alpine.yaml",
-        include_str!("../fixtures/images/nginx-alpine.yaml"),
-    ),
+    fixture!("scratch.yaml"),
+    fixture!("hello-world.yaml"),
+    fixture!("busybox.yaml"),
+    fixture!("alpine-3.20.yaml"),
+    fixture!("alpine-3.19.yaml"),
+    fixture!("alpine-3.18.yaml"),
+    fixture!("nginx-alpine.yaml"),
+    fixture!("registry-2.yaml"),
+    fixture!("node-20-alpine.yaml"),
+    fixture!("golang-1.22-alpine.yaml"),
+    fixture!("python-3.12-alpine.yaml"),
 ];
 
 const FRAGMENTS: &str = include_str!("../fixtures/images/_fragments.yaml");
@@ -704,7 +702,52 @@ struct DpkgDoc {
     /// Default Maintainer for paragraphs that give none.
     #[serde(default)]
     maintainer: Option<String>,
+    #[serde(default)]
     packages: Vec<Map<String, Value>>,
+    /// Compact paragraphs, one per line, ` | `-separated columns:
+    /// `Package | Version | Source | Priority | Section | Installed-Size |
+    /// Multi-Arch | Essential | Description | Depends`; `-` leaves a field out.
+    #[serde(default)]
+    table: String,
+}
+
+const DPKG_TABLE: &[&str] = &[
+    "Package",
+    "Version",
+    "Source",
+    "Priority",
+    "Section",
+    "Installed-Size",
+    "Multi-Arch",
+    "Essential",
+    "Description",
+    "Depends",
+];
+
+impl DpkgDoc {
+    /// All paragraphs: the table's rows, then `packages`.
+    fn paragraphs(&self) -> Result<Vec<Map<String, Value>>, String> {
+        let mut out = Vec::new();
+        for line in self.table.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let cols: Vec<&str> = line.split(" | ").map(str::trim).collect();
+            if cols.len() < 2 || cols.len() > DPKG_TABLE.len() {
+                return Err(format!("bad dpkg table row: {line}"));
+            }
+            let mut m = Map::new();
+            for (k, v) in DPKG_TABLE.iter().zip(cols) {
+                if v != "-" && !v.is_empty() {
+                    m.insert(k.to_string(), Value::String(v.to_string()));
+                }
+            }
+            out.push(m);
+        }
+        out.extend(self.packages.iter().cloned());
+        Ok(out)
+    }
 }
 
 impl LayerDoc {
@@ -765,7 +808,7 @@ impl LayerDoc {
                 }
             }
             if let Some(d) = &self.dpkg {
-                for p in &d.packages {
+                for p in &d.paragraphs()? {
                     if !p.contains_key("Package") || !p.contains_key("Version") {
                         return Err(format!("dpkg paragraph without Package/Version: {p:?}"));
                     }
@@ -903,7 +946,7 @@ impl LayerDoc {
             if !d.extends {
                 state.dpkg.clear();
             }
-            for p in &d.packages {
+            for p in &d.paragraphs().expect("checked") {
                 let files = match p.get("files") {
                     Some(Value::String(f)) => parse_lines(f, vars).expect("checked"),
                     _ => Vec::new(),

@@ -316,6 +316,70 @@ fn required_paths_are_present() {
             ],
         ),
         ("hello-world", "latest", &["hello"]),
+        (
+            "alpine",
+            "3.19",
+            &[
+                "etc/os-release",
+                "etc/alpine-release",
+                "bin/sh",
+                "lib/apk/db/installed",
+            ],
+        ),
+        (
+            "alpine",
+            "3.18",
+            &[
+                "etc/os-release",
+                "etc/alpine-release",
+                "bin/sh",
+                "lib/apk/db/installed",
+            ],
+        ),
+        (
+            "registry",
+            "2",
+            &[
+                "bin/registry",
+                "etc/docker/registry/config.yml",
+                "entrypoint.sh",
+                "bin/sh",
+            ],
+        ),
+        (
+            "node",
+            "20-alpine",
+            &[
+                "usr/local/bin/node",
+                "usr/local/bin/npm",
+                "usr/local/bin/npx",
+                "usr/local/bin/yarn",
+                "usr/local/bin/docker-entrypoint.sh",
+                "usr/local/lib/node_modules/npm/node_modules/cross-spawn/package.json",
+                "home/node",
+            ],
+        ),
+        (
+            "golang",
+            "1.22-alpine",
+            &[
+                "usr/local/go/bin/go",
+                "usr/local/go/bin/gofmt",
+                "go/src",
+                "go/bin",
+            ],
+        ),
+        (
+            "python",
+            "3.12-alpine",
+            &[
+                "usr/local/bin/python3",
+                "usr/local/bin/python3.12",
+                "usr/local/bin/python",
+                "usr/local/bin/pip",
+                "usr/local/lib/python3.12/site-packages/pip-24.3.1.dist-info/METADATA",
+            ],
+        ),
     ];
     for (r, t, paths) in want {
         let layers = img(r, t).layers(&amd64());
@@ -369,6 +433,38 @@ fn required_paths_are_present() {
     );
     assert!(env.contains(&json!("NGINX_VERSION=1.27.3")));
 
+    let r = img("registry", "2").config(&amd64());
+    assert_eq!(r["config"]["ExposedPorts"], json!({"5000/tcp": {}}));
+    assert_eq!(r["config"]["Volumes"], json!({"/var/lib/registry": {}}));
+    assert_eq!(r["config"]["Entrypoint"], json!(["/entrypoint.sh"]));
+    assert_eq!(
+        r["config"]["Cmd"],
+        json!(["/etc/docker/registry/config.yml"])
+    );
+    let g = img("golang", "1.22-alpine");
+    let gc = g.config(&amd64());
+    assert_eq!(gc["config"]["WorkingDir"], json!("/go"));
+    for e in ["GOLANG_VERSION=1.22.12", "GOTOOLCHAIN=local", "GOPATH=/go"] {
+        assert!(
+            gc["config"]["Env"].as_array().unwrap().contains(&json!(e)),
+            "{e}"
+        );
+    }
+    assert_eq!(find_entry(&g.layers(&amd64()), "go").unwrap().mode, 0o1777);
+    let n = img("node", "20-alpine").layers(&amd64());
+    assert!(
+        file_text(&n, "etc/passwd")
+            .unwrap()
+            .contains("\nnode:x:1000:1000:")
+    );
+    assert_eq!(find_entry(&n, "home/node").unwrap().uid, 1000);
+    let p = img("python", "3.12-alpine");
+    assert_eq!(p.config(&amd64())["config"]["Cmd"], json!(["python3"]));
+    let pl = p.layers(&amd64());
+    assert_eq!(
+        find_entry(&pl, "usr/local/bin/python3").unwrap().kind,
+        Kind::Symlink("python3.12".into())
+    );
     let h = img("hello-world", "latest");
     assert_eq!(h.config(&amd64())["config"]["Cmd"], json!(["/hello"]));
     assert_eq!(h.layers(&amd64()).len(), 1);
@@ -410,6 +506,57 @@ fn apk_databases_carry_the_real_versions() {
                 ("alpine-baselayout", "3.6.5-r0"),
                 ("ca-certificates-bundle", "20240705-r0"),
             ],
+        ),
+        (
+            "alpine",
+            "3.19",
+            &[
+                ("busybox", "1.36.1-r19"),
+                ("libssl3", "3.1.7-r0"),
+                ("musl", "1.2.4_git20230717-r4"),
+                ("zlib", "1.3.1-r0"),
+                ("alpine-baselayout", "3.4.3-r2"),
+            ],
+        ),
+        (
+            "alpine",
+            "3.18",
+            &[
+                ("busybox", "1.36.1-r7"),
+                ("busybox-binsh", "1.36.1-r7"),
+                ("ssl_client", "1.36.1-r7"),
+                ("libcrypto3", "3.1.7-r0"),
+                ("libssl3", "3.1.7-r0"),
+                ("musl", "1.2.4-r2"),
+                ("musl-utils", "1.2.4-r2"),
+                ("zlib", "1.2.13-r1"),
+                ("apk-tools", "2.14.4-r0"),
+                ("alpine-baselayout", "3.4.3-r1"),
+                ("ca-certificates-bundle", "20240226-r0"),
+            ],
+        ),
+        (
+            "registry",
+            "2",
+            &[("ca-certificates", "20240226-r0"), ("musl", "1.2.4-r2")],
+        ),
+        (
+            "node",
+            "20-alpine",
+            &[("libstdc++", "13.2.1_git20240309-r0"), ("musl", "1.2.5-r0")],
+        ),
+        (
+            "golang",
+            "1.22-alpine",
+            &[
+                ("ca-certificates", "20240705-r0"),
+                ("busybox", "1.36.1-r29"),
+            ],
+        ),
+        (
+            "python",
+            "3.12-alpine",
+            &[("sqlite-libs", "3.45.3-r1"), ("tzdata", "2024b-r0")],
         ),
         (
             "nginx",

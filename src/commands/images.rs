@@ -212,7 +212,7 @@ impl Filters {
         let mut f = Filters::default();
         for r in raw {
             let Some((k, v)) = r.split_once('=') else {
-                return Err(format!("bad format of filter (expected name=value)"));
+                return Err("bad format of filter (expected name=value)".to_string());
             };
             match k {
                 "dangling" => match v {

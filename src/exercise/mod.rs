@@ -62,8 +62,8 @@ pub struct Check {
     pub points: u32,
     /// What the check asks, in the learner's words.
     pub title: String,
-    #[serde(flatten)]
-    pub cond: Cond,
+    /// The outcome that must hold.
+    pub expect: Cond,
     /// Feedback when it passes.
     #[serde(default)]
     pub pass: Option<String>,
@@ -79,7 +79,7 @@ fn one() -> u32 {
 /// The outcome conditions. An image is named by a reference, an ID, or
 /// `$name` (an ID remembered at setup).
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "CondDoc")]
 pub enum Cond {
     ImageExists(String),
     ImageAbsent(String),
@@ -101,6 +101,75 @@ pub enum Cond {
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
+}
+
+/// How a condition is written: a map with exactly one of these keys (YAML
+/// maps rather than tags, so authors write `image_exists: app:1.0`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CondDoc {
+    image_exists: Option<String>,
+    image_absent: Option<String>,
+    same_image: Option<Vec<String>>,
+    config: Option<ConfigCond>,
+    file: Option<FileCond>,
+    answer: Option<AnswerCond>,
+    layers_at_most: Option<LayersCond>,
+    all: Option<Vec<Cond>>,
+    any: Option<Vec<Cond>>,
+    not: Option<Box<Cond>>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayersCond {
+    pub image: String,
+    pub count: usize,
+}
+
+impl TryFrom<CondDoc> for Cond {
+    type Error = String;
+    fn try_from(d: CondDoc) -> Result<Cond, String> {
+        let mut found: Vec<Cond> = Vec::new();
+        if let Some(v) = d.image_exists {
+            found.push(Cond::ImageExists(v));
+        }
+        if let Some(v) = d.image_absent {
+            found.push(Cond::ImageAbsent(v));
+        }
+        if let Some(v) = d.same_image {
+            found.push(Cond::SameImage(v));
+        }
+        if let Some(v) = d.config {
+            found.push(Cond::Config(v));
+        }
+        if let Some(v) = d.file {
+            found.push(Cond::File(v));
+        }
+        if let Some(v) = d.answer {
+            found.push(Cond::Answer(v));
+        }
+        if let Some(v) = d.layers_at_most {
+            found.push(Cond::LayersAtMost {
+                image: v.image,
+                count: v.count,
+            });
+        }
+        if let Some(v) = d.all {
+            found.push(Cond::All(v));
+        }
+        if let Some(v) = d.any {
+            found.push(Cond::Any(v));
+        }
+        if let Some(v) = d.not {
+            found.push(Cond::Not(v));
+        }
+        match found.len() {
+            1 => Ok(found.pop().expect("one")),
+            0 => Err("a condition needs one of image_exists, image_absent, same_image, config, file, answer, layers_at_most, all, any, not".into()),
+            _ => Err("a condition has exactly one key; combine several with all/any".into()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -60,7 +60,7 @@ pub fn grade(ex: &Exercise, facts: &Facts) -> Report {
 }
 
 fn run_check(c: &Check, f: &Facts) -> CheckResult {
-    let (passed, found) = match eval(&c.cond, f) {
+    let (passed, found) = match eval(&c.expect, f) {
         Ok(()) => (true, None),
         Err(why) => (false, Some(why)),
     };

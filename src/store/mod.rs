@@ -330,35 +330,48 @@ pub enum ResolveError {
 
 impl Index {
     /// Resolves what a user typed to an image ID the way docker's daemon does:
-    /// a full or short image ID (hex prefix, optionally `sha256:`), a digest
-    /// reference, or a name with the default tag `latest`.
+    /// a full ID, then a tag or digest reference (`latest` by default), then
+    /// a unique short ID prefix (optionally `sha256:`).
     pub fn resolve(&self, s: &str) -> std::result::Result<Digest, ResolveError> {
+        if let Some(id) = s
+            .strip_prefix("sha256:")
+            .filter(|h| h.len() == 64)
+            .and_then(|h| Digest::from_hex(h).ok())
+            && self.images.contains_key(&id)
+        {
+            return Ok(id);
+        }
+        let by_name = match Reference::parse(s) {
+            Ok(r) => match r.digest() {
+                Some(d) => {
+                    let key = r.repository().with_digest(d.clone()).to_string();
+                    self.digests
+                        .get(&key)
+                        .cloned()
+                        .or_else(|| self.images.contains_key(d).then(|| d.clone()))
+                }
+                None => self
+                    .tags
+                    .get(&r.clone().with_default_tag().to_string())
+                    .cloned(),
+            },
+            Err(e) if !crate::reference::looks_like_id_prefix(s) => return Err(e.into()),
+            Err(_) => None,
+        };
+        if let Some(id) = by_name {
+            return Ok(id);
+        }
         if crate::reference::looks_like_id_prefix(s) {
             let hex = s.strip_prefix("sha256:").unwrap_or(s);
             let mut found = self.images.keys().filter(|id| id.hex().starts_with(hex));
-            if let Some(id) = found.next() {
-                if found.next().is_none() {
-                    return Ok(id.clone());
-                }
-            }
-            if s.starts_with("sha256:") {
-                return Err(ResolveError::NotFound(s.to_string()));
+            if let (Some(id), None) = (found.next(), found.next()) {
+                return Ok(id.clone());
             }
         }
-        let r = Reference::parse(s)?;
-        if let Some(d) = r.digest() {
-            let key = r.repository().with_digest(d.clone()).to_string();
-            return self
-                .digests
-                .get(&key)
-                .cloned()
-                .or_else(|| self.images.contains_key(d).then(|| d.clone()))
-                .ok_or_else(|| ResolveError::NotFound(s.to_string()));
-        }
-        let r = r.with_default_tag();
-        self.tags
-            .get(&r.to_string())
-            .cloned()
-            .ok_or_else(|| ResolveError::NotFound(r.familiar_string()))
+        let shown = match Reference::parse(s) {
+            Ok(r) if r.digest().is_none() => r.with_default_tag().familiar_string(),
+            _ => s.to_string(),
+        };
+        Err(ResolveError::NotFound(shown))
     }
 }
