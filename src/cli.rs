@@ -8,6 +8,49 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// docker's help layout for one verb.
+const DOCKER_HELP: &str = "\nUsage:  {usage}\n\n{about}\n\nOptions:\n{options}\n";
+
+pub const DOCKER_USAGE: &str = "
+Usage:  docker [OPTIONS] COMMAND
+
+A self-sufficient runtime for containers
+
+Common Commands:
+  build       Build an image from a Dockerfile
+  pull        Download an image from a registry
+  images      List images
+  version     Show the Docker version information
+
+Management Commands:
+  image       Manage images
+
+Commands:
+  history     Show the history of an image
+  inspect     Return low-level information on Docker objects
+  rmi         Remove one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'docker COMMAND --help' for more information on a command.
+";
+
+pub const IMAGE_USAGE: &str = "
+Usage:  docker image COMMAND
+
+Manage images
+
+Commands:
+  build       Build an image from a Dockerfile
+  history     Show the history of an image
+  inspect     Display detailed information on one or more images
+  ls          List images
+  pull        Download an image from a registry
+  rm          Remove one or more images
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+
+Run 'docker image COMMAND --help' for more information on a command.
+";
+
 /// `imagelab` as started from a shell.
 #[derive(Parser, Debug)]
 #[command(
@@ -18,7 +61,7 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// State directory (default: $IMAGELAB_HOME, else the platform data directory)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// Run one REPL line non-interactively; the exit status is that line's
     #[arg(short = 'c', value_name = "LINE")]
@@ -32,7 +75,7 @@ pub struct Cli {
 #[command(disable_help_subcommand = true)]
 pub enum Line {
     /// The docker CLI, simulated
-    #[command(disable_help_flag = true, disable_version_flag = true)]
+    #[command(disable_version_flag = true, override_help = DOCKER_USAGE)]
     Docker(DockerLine),
     /// Run the lines of FILE in order (a learner transcript)
     Run { file: PathBuf },
@@ -120,9 +163,6 @@ pub enum ExercisesCmd {
 pub struct DockerLine {
     #[command(subcommand)]
     pub cmd: Option<Docker>,
-    /// Print docker's usage
-    #[arg(long, short = 'h')]
-    pub help: bool,
     /// Print version information
     #[arg(long, short = 'v')]
     pub version: bool,
@@ -132,33 +172,34 @@ pub struct DockerLine {
 #[command(disable_help_subcommand = true)]
 pub enum Docker {
     /// Build an image from a Dockerfile
-    #[command(override_usage = "docker buildx build [OPTIONS] PATH | URL | -")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx build [OPTIONS] PATH | URL | -")]
     Build(BuildArgs),
     /// List images
     #[command(
-        visible_alias = "image-ls",
+        help_template = DOCKER_HELP,
         override_usage = "docker images [OPTIONS] [REPOSITORY[:TAG]]"
     )]
     Images(ImagesArgs),
     /// Download an image from a registry
-    #[command(override_usage = "docker pull [OPTIONS] NAME[:TAG|@DIGEST]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker pull [OPTIONS] NAME[:TAG|@DIGEST]")]
     Pull(PullArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    #[command(override_usage = "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag(Positional),
     /// Remove one or more images
-    #[command(override_usage = "docker rmi [OPTIONS] IMAGE [IMAGE...]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker rmi [OPTIONS] IMAGE [IMAGE...]")]
     Rmi(RmiArgs),
     /// Show the history of an image
-    #[command(override_usage = "docker history [OPTIONS] IMAGE")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker history [OPTIONS] IMAGE")]
     History(HistoryArgs),
     /// Return low-level information on Docker objects
-    #[command(override_usage = "docker inspect [OPTIONS] NAME|ID [NAME|ID...]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker inspect [OPTIONS] NAME|ID [NAME|ID...]")]
     Inspect(InspectArgs),
     /// Show the Docker version information
-    #[command(override_usage = "docker version [OPTIONS]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker version [OPTIONS]")]
     Version(VersionArgs),
     /// Manage images
+    #[command(override_help = IMAGE_USAGE)]
     Image {
         #[command(subcommand)]
         cmd: Option<ImageCmd>,
@@ -169,7 +210,7 @@ pub enum Docker {
 #[command(disable_help_subcommand = true)]
 pub enum ImageCmd {
     /// Build an image from a Dockerfile
-    #[command(override_usage = "docker image build [OPTIONS] PATH | URL | -")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image build [OPTIONS] PATH | URL | -")]
     Build(BuildArgs),
     /// List images
     #[command(
@@ -178,10 +219,10 @@ pub enum ImageCmd {
     )]
     Ls(ImagesArgs),
     /// Download an image from a registry
-    #[command(override_usage = "docker image pull [OPTIONS] NAME[:TAG|@DIGEST]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image pull [OPTIONS] NAME[:TAG|@DIGEST]")]
     Pull(PullArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-    #[command(override_usage = "docker image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag(Positional),
     /// Remove one or more images
     #[command(
@@ -190,15 +231,16 @@ pub enum ImageCmd {
     )]
     Rm(RmiArgs),
     /// Show the history of an image
-    #[command(override_usage = "docker image history [OPTIONS] IMAGE")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image history [OPTIONS] IMAGE")]
     History(HistoryArgs),
     /// Display detailed information on one or more images
-    #[command(override_usage = "docker image inspect [OPTIONS] IMAGE [IMAGE...]")]
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image inspect [OPTIONS] IMAGE [IMAGE...]")]
     Inspect(InspectArgs),
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct Positional {
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -234,6 +276,7 @@ pub struct BuildArgs {
     /// Always attempt to pull all referenced images
     #[arg(long)]
     pub pull: bool,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -257,6 +300,7 @@ pub struct ImagesArgs {
     /// Format output using a custom template
     #[arg(long, value_name = "string")]
     pub format: Option<String>,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -271,6 +315,7 @@ pub struct PullArgs {
     /// Suppress verbose output
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -282,6 +327,7 @@ pub struct RmiArgs {
     /// Do not delete untagged parents
     #[arg(long = "no-prune")]
     pub no_prune: bool,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -299,6 +345,7 @@ pub struct HistoryArgs {
     /// Format output using a custom template
     #[arg(long, value_name = "string")]
     pub format: Option<String>,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 
@@ -313,6 +360,7 @@ pub struct InspectArgs {
     /// Return JSON for specified type
     #[arg(long = "type", value_name = "string")]
     pub kind: Option<String>,
+    #[arg(hide = true)]
     pub args: Vec<String>,
 }
 

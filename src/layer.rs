@@ -182,10 +182,12 @@ pub fn clean_path(p: &str) -> String {
 }
 
 /// Sorts a changeset into tar order and removes duplicate paths (last wins).
-/// Missing parent directories are NOT invented: producers add them.
+/// Missing parent directories are NOT invented: producers add them. An
+/// entry for the root (empty path) is dropped.
 pub fn normalize(entries: Vec<Entry>) -> Vec<Entry> {
     let mut map: BTreeMap<String, Entry> = BTreeMap::new();
-    for e in entries {
+    // The root itself is never an entry.
+    for e in entries.into_iter().filter(|e| !e.path.is_empty()) {
         map.insert(tar_sort_key(&e), e);
     }
     map.into_values().collect()
@@ -293,13 +295,11 @@ fn append_entry<W: Write>(b: &mut tar::Builder<W>, e: &Entry) -> io::Result<()> 
         }
         Kind::Symlink(t) => {
             h.set_entry_type(tar::EntryType::Symlink);
-            h.set_size(0);
-            b.append_link(&mut h, &name, t)
+            append_link_literal(b, h, &name, t)
         }
         Kind::Hardlink(t) => {
             h.set_entry_type(tar::EntryType::Link);
-            h.set_size(0);
-            b.append_link(&mut h, &name, t)
+            append_link_literal(b, h, &name, t)
         }
         Kind::Whiteout | Kind::Opaque => {
             h.set_entry_type(tar::EntryType::Regular);
@@ -308,6 +308,31 @@ fn append_entry<W: Write>(b: &mut tar::Builder<W>, e: &Entry) -> io::Result<()> 
             b.append_data(&mut h, &name, io::empty())
         }
     }
+}
+
+/// Appends a link entry keeping its target byte for byte (the tar crate's
+/// `append_link` normalises targets such as `./.`; docker keeps them as
+/// written). Long targets use the GNU `././@LongLink` extension.
+fn append_link_literal<W: Write>(
+    b: &mut tar::Builder<W>,
+    mut h: tar::Header,
+    name: &str,
+    target: &str,
+) -> io::Result<()> {
+    h.set_size(0);
+    if target.len() > 100 {
+        let mut ext = tar::Header::new_gnu();
+        ext.set_entry_type(tar::EntryType::GNULongLink);
+        ext.set_mode(0o644);
+        ext.set_mtime(0);
+        let data = format!("{target}\0");
+        ext.set_size(data.len() as u64);
+        b.append_data(&mut ext, "././@LongLink", data.as_bytes())?;
+        h.set_link_name_literal(&target.as_bytes()[..100])?;
+    } else {
+        h.set_link_name_literal(target)?;
+    }
+    b.append_data(&mut h, name, io::empty())
 }
 
 /// Streams a `Content` as a reader without holding filler content in memory.
@@ -532,5 +557,65 @@ mod tests {
     fn clean_path_never_climbs_above_root() {
         assert_eq!(clean_path("/../../etc/passwd"), "etc/passwd");
         assert_eq!(clean_path("./a//b/./c/"), "a/b/c");
+    }
+
+    mod props {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn entry() -> impl Strategy<Value = Entry> {
+            let path =
+                proptest::collection::vec("[a-z0-9._-]{1,12}", 1..4).prop_map(|v| v.join("/"));
+            let kind = prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..600)
+                    .prop_map(|b| Kind::File(Content::bytes(b))),
+                (any::<u64>(), 0u64..70_000)
+                    .prop_map(|(seed, len)| Kind::File(Content::Filler { seed, len })),
+                Just(Kind::Dir),
+                "[a-z/.]{1,150}".prop_map(Kind::Symlink),
+                Just(Kind::Whiteout),
+            ];
+            (
+                path,
+                kind,
+                0u32..0o7777,
+                0u32..70_000,
+                0u32..70_000,
+                0u64..4_000_000_000,
+            )
+                .prop_map(|(p, kind, mode, uid, gid, mtime)| Entry {
+                    path: clean_path(&p),
+                    kind,
+                    mode,
+                    uid,
+                    gid,
+                    mtime,
+                })
+                .prop_filter("whiteouts need a name that is not itself a whiteout", |e| {
+                    !e.path.contains(".wh.")
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn read_tar_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..4096)) {
+                let _ = read_tar(&bytes[..]);
+            }
+
+            #[test]
+            fn written_layers_read_back_and_sizes_are_predicted(entries in proptest::collection::vec(entry(), 0..12)) {
+                let entries = normalize(entries);
+                let (info, bytes) = write_tar(&entries, Vec::new()).unwrap();
+                prop_assert_eq!(info.size, bytes.len() as u64);
+                prop_assert_eq!(tar_size(&entries), info.size);
+                let back = read_tar(&bytes[..]).unwrap();
+                let idx = |v: &[Entry]| v.iter().map(|e| {
+                    let mut i = IndexEntry::of(e);
+                    if matches!(e.kind, Kind::Whiteout) { i.mode = 0; }
+                    i
+                }).collect::<Vec<_>>();
+                prop_assert_eq!(idx(&back), idx(&entries));
+            }
+        }
     }
 }

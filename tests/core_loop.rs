@@ -300,3 +300,53 @@ fn unknown_flags_and_commands_use_dockers_words() {
         "docker: 'frobnicate' is not a docker command.\nSee 'docker --help'\n"
     );
 }
+
+#[test]
+fn copy_dot_respects_dockerignore_and_never_follows_links_out_of_the_context() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM scratch\nCOPY . /\n");
+    lab.write(".dockerignore", "*.log\nsecrets/\n!secrets/public.txt\n");
+    lab.write("app/main.py", "print('hi')\n");
+    lab.write("debug.log", "noise\n");
+    lab.write("secrets/key.pem", "private\n");
+    lab.write("secrets/public.txt", "public\n");
+    std::os::unix::fs::symlink("/etc/passwd", lab.work().join("passwd-link")).unwrap();
+    lab.ok("docker build -q -t ctx .");
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("ctx").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    let mut paths: Vec<&str> = fs.entries.keys().map(String::as_str).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ".dockerignore",
+            "Dockerfile",
+            "app",
+            "app/main.py",
+            "passwd-link",
+            "secrets",
+            "secrets/public.txt"
+        ]
+    );
+    assert!(
+        matches!(&fs.get("passwd-link").unwrap().kind, imagelab::layer::Kind::Symlink(t) if t == "/etc/passwd")
+    );
+    assert_eq!(fs.read("app/main.py").unwrap(), b"print('hi')\n");
+}
+
+#[test]
+fn copy_sources_cannot_climb_out_of_the_context() {
+    let mut lab = Lab::new();
+    lab.write("ctx/Dockerfile", "FROM scratch\nCOPY ../outside.txt /x\n");
+    lab.write("outside.txt", "secret\n");
+    let out = lab.run("docker build ctx");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("\"/outside.txt\": not found"),
+        "{}",
+        out.stderr
+    );
+}

@@ -33,7 +33,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
             )?;
             return Ok(0);
         }
-        write!(io.out, "{}", DOCKER_USAGE)?;
+        write!(io.out, "{}", crate::cli::DOCKER_USAGE)?;
         return Ok(0);
     };
     match cmd {
@@ -67,7 +67,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         } => inspect::run(s, a, io),
         Docker::Version(a) => version::run(s, a, io),
         Docker::Image { cmd: None } => {
-            write!(io.out, "{}", IMAGE_USAGE)?;
+            write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;
             Ok(0)
         }
     }
@@ -98,43 +98,3 @@ pub fn run_file(s: &mut Session, file: &Path, io: &mut Io) -> anyhow::Result<i32
     }
     Ok(code)
 }
-
-const DOCKER_USAGE: &str = "
-Usage:  docker [OPTIONS] COMMAND
-
-A self-sufficient runtime for containers
-
-Common Commands:
-  build       Build an image from a Dockerfile
-  pull        Download an image from a registry
-  images      List images
-  version     Show the Docker version information
-
-Management Commands:
-  image       Manage images
-
-Commands:
-  history     Show the history of an image
-  inspect     Return low-level information on Docker objects
-  rmi         Remove one or more images
-  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-
-Run 'docker COMMAND --help' for more information on a command.
-";
-
-const IMAGE_USAGE: &str = "
-Usage:  docker image COMMAND
-
-Manage images
-
-Commands:
-  build       Build an image from a Dockerfile
-  history     Show the history of an image
-  inspect     Display detailed information on one or more images
-  ls          List images
-  pull        Download an image from a registry
-  rm          Remove one or more images
-  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
-
-Run 'docker image COMMAND --help' for more information on a command.
-";
