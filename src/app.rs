@@ -283,6 +283,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let mut session = Session::new(home, cwd);
     if let Some(line) = cli.command {
+        if cli.line.is_some() {
+            let _ = writeln!(
+                io.err,
+                "error: -c LINE cannot be combined with a subcommand"
+            );
+            return 2;
+        }
         return session.run_line(&line, &mut io);
     }
     match cli.line {

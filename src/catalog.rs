@@ -47,6 +47,11 @@ const FILES: &[(&str, &str)] = &[
     fixture!("node-20-alpine.yaml"),
     fixture!("golang-1.22-alpine.yaml"),
     fixture!("python-3.12-alpine.yaml"),
+    fixture!("debian-bookworm-slim.yaml"),
+    fixture!("debian-bookworm.yaml"),
+    fixture!("python-3.12-slim.yaml"),
+    fixture!("golang-1.22.yaml"),
+    fixture!("ubuntu-22.04.yaml"),
 ];
 
 const FRAGMENTS: &str = include_str!("../fixtures/images/_fragments.yaml");
@@ -733,7 +738,10 @@ impl DpkgDoc {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let cols: Vec<&str> = line.split(" | ").map(str::trim).collect();
+            let cols: Vec<&str> = line
+                .splitn(DPKG_TABLE.len(), " | ")
+                .map(str::trim)
+                .collect();
             if cols.len() < 2 || cols.len() > DPKG_TABLE.len() {
                 return Err(format!("bad dpkg table row: {line}"));
             }
@@ -787,11 +795,34 @@ impl LayerDoc {
         if o.applets.is_some() {
             self.applets = o.applets;
         }
-        if o.apk.is_some() {
-            self.apk = o.apk;
+        // package lists from fragments and the layer itself add up
+        match (&mut self.apk, o.apk) {
+            (Some(a), Some(b)) => {
+                a.extends |= b.extends;
+                a.remove.extend(b.remove);
+                a.packages.extend(b.packages);
+            }
+            (a, b) => {
+                if b.is_some() {
+                    *a = b;
+                }
+            }
         }
-        if o.dpkg.is_some() {
-            self.dpkg = o.dpkg;
+        match (&mut self.dpkg, o.dpkg) {
+            (Some(a), Some(b)) => {
+                a.extends |= b.extends;
+                if b.maintainer.is_some() {
+                    a.maintainer = b.maintainer;
+                }
+                a.packages.extend(b.packages);
+                a.table.push('\n');
+                a.table.push_str(&b.table);
+            }
+            (a, b) => {
+                if b.is_some() {
+                    *a = b;
+                }
+            }
         }
     }
 

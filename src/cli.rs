@@ -56,8 +56,7 @@ Run 'docker image COMMAND --help' for more information on a command.
 #[command(
     name = "imagelab",
     version,
-    about = "Offline practice lab for Docker image creation, management and registries",
-    args_conflicts_with_subcommands = true
+    about = "Offline practice lab for Docker image creation, management and registries"
 )]
 pub struct Cli {
     /// State directory (default: $IMAGELAB_HOME, else the platform data directory)
@@ -396,4 +395,22 @@ pub fn parse_line(words: &[String]) -> Result<Line, clap::Error> {
 /// The REPL grammar as a clap command tree (for completion).
 pub fn repl_command() -> clap::Command {
     <ReplLine as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grammars_are_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+        repl_command().debug_assert();
+    }
+
+    #[test]
+    fn home_flag_goes_with_any_subcommand() {
+        let cli = Cli::try_parse_from(["imagelab", "--home", "/h", "docker", "images"]).unwrap();
+        assert_eq!(cli.home.as_deref(), Some(std::path::Path::new("/h")));
+        assert!(matches!(cli.line, Some(Line::Docker(_))));
+    }
 }

@@ -123,17 +123,21 @@ fn walk(dir: &Path, rel: &str, m: &Matcher, ctx: &mut Context) -> io::Result<()>
         if meta.is_dir() {
             // A directory is walked even when excluded, because an exception
             // (`!dir/keep`) may re-include something below it.
-            if !excluded {
+            let before = ctx.entries.len();
+            if !excluded || m.has_exceptions() {
+                walk(&e.path(), &path, m, ctx)?;
+            }
+            // An excluded directory still exists as the parent of anything
+            // an exception re-included below it.
+            if !excluded || ctx.entries.len() > before {
+                let mode = meta.permissions().mode() & 0o7777;
                 ctx.entries.insert(
                     path.clone(),
                     CtxEntry {
                         kind: CtxKind::Dir,
-                        mode: meta.permissions().mode() & 0o7777,
+                        mode,
                     },
                 );
-            }
-            if !excluded || m.has_exceptions() {
-                walk(&e.path(), &path, m, ctx)?;
             }
             continue;
         }

@@ -317,6 +317,59 @@ fn required_paths_are_present() {
         ),
         ("hello-world", "latest", &["hello"]),
         (
+            "debian",
+            "bookworm-slim",
+            &[
+                "etc/os-release",
+                "etc/debian_version",
+                "etc/passwd",
+                "etc/group",
+                "etc/shadow",
+                "var/lib/dpkg/status",
+                "bin",
+                "usr/bin/bash",
+                "usr/bin/sh",
+                "tmp",
+                "root",
+                "home",
+            ],
+        ),
+        (
+            "debian",
+            "bookworm",
+            &["etc/debian_version", "usr/share/doc", "usr/share/man"],
+        ),
+        (
+            "ubuntu",
+            "22.04",
+            &[
+                "etc/lsb-release",
+                "etc/os-release",
+                "etc/debian_version",
+                "var/lib/dpkg/status",
+            ],
+        ),
+        ("ubuntu", "jammy", &["usr/bin/bash"]),
+        (
+            "python",
+            "3.12-slim",
+            &[
+                "usr/local/bin/python3",
+                "usr/local/bin/pip",
+                "etc/ssl/certs/ca-certificates.crt",
+            ],
+        ),
+        (
+            "golang",
+            "1.22",
+            &[
+                "usr/local/go/bin/go",
+                "go/src",
+                "usr/bin/git",
+                "usr/bin/gcc",
+            ],
+        ),
+        (
             "alpine",
             "3.19",
             &[
@@ -465,6 +518,33 @@ fn required_paths_are_present() {
         find_entry(&pl, "usr/local/bin/python3").unwrap().kind,
         Kind::Symlink("python3.12".into())
     );
+    let d = img("debian", "bookworm-slim").layers(&amd64());
+    assert_eq!(file_text(&d, "etc/debian_version").unwrap(), "12.8\n");
+    let os = file_text(&d, "usr/lib/os-release").unwrap();
+    assert!(
+        os.contains("ID=debian\n")
+            && os.contains("VERSION_ID=\"12\"\n")
+            && os.contains("VERSION_CODENAME=bookworm\n")
+    );
+    assert!(
+        file_text(&d, "etc/passwd")
+            .unwrap()
+            .ends_with("nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n")
+    );
+    let u = img("ubuntu", "22.04").layers(&amd64());
+    let lsb = file_text(&u, "etc/lsb-release").unwrap();
+    assert!(lsb.contains("DISTRIB_ID=Ubuntu\n") && lsb.contains("DISTRIB_RELEASE=22.04\n"));
+    let pc = img("python", "3.12-slim").config(&amd64());
+    for e in [
+        "LANG=C.UTF-8",
+        "PYTHON_VERSION=3.12.8",
+        "GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305",
+    ] {
+        assert!(
+            pc["config"]["Env"].as_array().unwrap().contains(&json!(e)),
+            "{e}"
+        );
+    }
     let h = img("hello-world", "latest");
     assert_eq!(h.config(&amd64())["config"]["Cmd"], json!(["/hello"]));
     assert_eq!(h.layers(&amd64()).len(), 1);
@@ -593,6 +673,125 @@ fn apk_databases_carry_the_real_versions() {
 }
 
 #[allow(dead_code)]
+#[test]
+fn dpkg_databases_carry_the_real_versions() {
+    let cases: &[Expect] = &[
+        (
+            "debian",
+            "bookworm-slim",
+            &[
+                ("libc6", "2.36-9+deb12u9"),
+                ("libc-bin", "2.36-9+deb12u9"),
+                ("zlib1g", "1:1.2.13.dfsg-1"),
+                ("perl-base", "5.36.0-7+deb12u1"),
+                ("libtinfo6", "6.4-4"),
+                ("ncurses-base", "6.4-4"),
+                ("libsystemd0", "252.31-1~deb12u1"),
+                ("libudev1", "252.31-1~deb12u1"),
+                ("libgnutls30", "3.7.9-2+deb12u3"),
+                ("liblzma5", "5.4.1-0.2"),
+                ("tar", "1.34+dfsg-1.2+deb12u1"),
+                ("login", "1:4.13+dfsg1-1+b1"),
+                ("passwd", "1:4.13+dfsg1-1+b1"),
+                ("util-linux", "2.38.1-5+deb12u2"),
+                ("bash", "5.2.15-2+b7"),
+                ("apt", "2.6.1"),
+                ("dpkg", "1.21.22"),
+            ],
+        ),
+        (
+            "ubuntu",
+            "22.04",
+            &[
+                ("libc6", "2.35-0ubuntu3.1"),
+                ("libc-bin", "2.35-0ubuntu3.1"),
+                ("libssl3", "3.0.2-0ubuntu1.6"),
+                ("zlib1g", "1:1.2.11.dfsg-2ubuntu9"),
+                ("libncursesw6", "6.3-2"),
+                ("libtinfo6", "6.3-2"),
+                ("perl-base", "5.34.0-3ubuntu1"),
+                ("apt", "2.4.6"),
+                ("bash", "5.1-6ubuntu1"),
+            ],
+        ),
+        (
+            "python",
+            "3.12-slim",
+            &[("libssl3", "3.0.15-1~deb12u1"), ("libc6", "2.36-9+deb12u9")],
+        ),
+        (
+            "golang",
+            "1.22",
+            &[
+                ("git", "1:2.39.5-0+deb12u1"),
+                ("gcc-12", "12.2.0-14"),
+                ("libc6", "2.36-9+deb12u9"),
+            ],
+        ),
+    ];
+    for (r, t, want) in cases {
+        let layers = img(r, t).layers(&amd64());
+        let status = file_text(&layers, "var/lib/dpkg/status").unwrap();
+        let db = dpkg_versions(&status);
+        for (name, v) in *want {
+            assert_eq!(
+                db.get(*name).map(|x| x.0.as_str()),
+                Some(*v),
+                "{r}:{t} {name}"
+            );
+        }
+        for para in status.split("\n\n").filter(|p| !p.trim().is_empty()) {
+            for k in [
+                "Package: ",
+                "Status: install ok installed",
+                "Priority: ",
+                "Architecture: ",
+                "Version: ",
+                "Description: ",
+            ] {
+                assert!(
+                    para.lines().any(|l| l.starts_with(k)),
+                    "{r}:{t} paragraph lacks {k}: {para}"
+                );
+            }
+        }
+        for n in db.keys() {
+            let plain = format!("var/lib/dpkg/info/{n}.list");
+            let same = format!("var/lib/dpkg/info/{n}:amd64.list");
+            assert!(
+                find_entry(&layers, &plain).is_some() || find_entry(&layers, &same).is_some(),
+                "{r}:{t} {n}"
+            );
+        }
+    }
+    let slim = dpkg_db("debian", "bookworm-slim");
+    assert!(
+        !slim.contains_key("libssl3"),
+        "bookworm-slim ships no libssl3"
+    );
+    assert_eq!(slim["libc6"].1, "amd64");
+    let arm = img("debian", "bookworm-slim").layers(&arm64());
+    let arm_db = dpkg_versions(&file_text(&arm, "var/lib/dpkg/status").unwrap());
+    assert_eq!(arm_db["libc6"].1, "arm64");
+    assert_eq!(arm_db["tzdata"].1, "arm64");
+    assert!(find_entry(&arm, "usr/lib/aarch64-linux-gnu/libc.so.6").is_some());
+    assert!(find_entry(&arm, "usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1").is_some());
+    assert!(find_entry(&arm, "lib64").is_none());
+    let x = img("debian", "bookworm-slim").layers(&amd64());
+    assert!(find_entry(&x, "usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2").is_some());
+    assert_eq!(
+        find_entry(&x, "lib64").unwrap().kind,
+        Kind::Symlink("usr/lib64".into())
+    );
+    let c = img("debian", "bookworm-slim").config(&arm64());
+    assert!(
+        c["history"][0]["created_by"]
+            .as_str()
+            .unwrap()
+            .contains("'arm64'")
+    );
+}
+
 fn dpkg_db(r: &str, t: &str) -> BTreeMap<String, (String, String)> {
     let layers = img(r, t).layers(&amd64());
     dpkg_versions(&file_text(&layers, "var/lib/dpkg/status").unwrap())
