@@ -114,6 +114,7 @@ pub fn build(engine: &Engine, opts: &BuildOptions) -> BuildOutcome {
         warnings: Vec::new(),
         dockerfile_name: "Dockerfile".into(),
         dockerfile_text: String::new(),
+        pending_context: None,
     };
     let result = b.run();
     if result.is_err()
@@ -139,6 +140,8 @@ struct Builder<'a> {
     warnings: Vec<String>,
     dockerfile_name: String,
     dockerfile_text: String,
+    /// The context vertex, shown after the first FROM.
+    pending_context: Option<Vertex>,
 }
 
 /// One stage of a Dockerfile: its FROM and the instructions after it.
@@ -333,17 +336,20 @@ impl Builder<'_> {
                 })
             });
         let ctx = if uses_context {
+            // BuildKit starts sending the context while the first FROM
+            // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
-            let v = self.vertex("[internal] load build context");
             let ctx =
                 Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| BuildError::Solve {
                     message: format!("failed to read build context: {e}"),
                     lines: None,
                 })?;
-            self.vertices[v]
-                .logs
-                .push(format!("transferring context: {}B", ctx.transferred.max(2)));
-            self.vertices[v].seconds = t.elapsed().as_secs_f64();
+            self.pending_context = Some(Vertex {
+                name: "[internal] load build context".into(),
+                logs: vec![format!("transferring context: {}B", ctx.transferred.max(2))],
+                seconds: t.elapsed().as_secs_f64(),
+                ..Default::default()
+            });
             ctx
         } else {
             Context::default()
@@ -441,6 +447,9 @@ impl Builder<'_> {
             self.vertices[v].seconds = t.elapsed().as_secs_f64();
             st
         };
+        if let Some(v) = self.pending_context.take() {
+            self.vertices.push(v);
+        }
         let mut n = 1;
         for ins in &s.body {
             let step_label = if steps::is_step(ins) {

@@ -1,0 +1,350 @@
+//! Core speed figures, each measured against a reference timed in the same
+//! run (machines are shared and noisy, so bare times mean little):
+//!
+//! 1. `imagelab docker images` on a home holding 200 images, process start to
+//!    exit, against `imagelab --version` (same binary, interleaved runs).
+//!    Target: at most 3x the reference.
+//! 2. The nginx exercise's build (`FROM nginx:alpine`, `COPY index.html`,
+//!    `EXPOSE 80`) with the base already materialized, in process: a cached
+//!    rebuild and an uncached one (index.html changes every iteration), against
+//!    a raw sha256 pass over 48 MiB (the nginx image's size), interleaved.
+//!    Target: median under 50 ms.
+//!
+//! Run with `cargo bench --bench core`. It prints a table with PASS/FAIL per
+//! target and exits non-zero only when it cannot run, never on slowness.
+
+use imagelab::builder::{self, BuildOptions, BuildOutcome};
+use imagelab::engine::Engine;
+use imagelab::reference::Reference;
+use sha2::{Digest as _, Sha256};
+use std::fs;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const IMAGES: usize = 200;
+const PROCESS_RUNS: usize = 30;
+const BUILD_RUNS: usize = 30;
+const NGINX_BYTES: usize = 48 << 20;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    // `cargo bench` passes `--bench` (and maybe a filter); nothing to parse.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("benchmark could not run: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One line of the result table.
+struct Row {
+    figure: &'static str,
+    median: Duration,
+    reference: &'static str,
+    ref_median: Duration,
+    target: String,
+    pass: Option<bool>,
+}
+
+fn run() -> Result<()> {
+    let started = Instant::now();
+    let bin = find_binary()?;
+    println!("imagelab binary: {}", bin.display());
+    let mut rows = Vec::new();
+    rows.extend(bench_images(&bin)?);
+    rows.extend(bench_nginx_build()?);
+    print_table(&rows);
+    println!("total bench time: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// 1. `docker images` with 200 images vs `--version`
+
+fn bench_images(bin: &Path) -> Result<Vec<Row>> {
+    let home = tempfile::tempdir().map_err(|e| format!("temp home: {e}"))?;
+    let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let t = Instant::now();
+    let engine = Engine::open(home.path()).map_err(|e| format!("open engine: {e}"))?;
+    for i in 0..IMAGES {
+        let ctx = work.path().join(format!("ctx{i}"));
+        fs::create_dir_all(&ctx).map_err(|e| format!("{}: {e}", ctx.display()))?;
+        write(
+            &ctx.join("Dockerfile"),
+            &format!("FROM scratch\nCOPY file /f\nLABEL n={i}\n"),
+        )?;
+        write(&ctx.join("file"), &format!("content of image {i}\n"))?;
+        let outcome = build(&engine, &ctx, &format!("app{i}:1.0"))?;
+        drop(outcome);
+    }
+    println!(
+        "setup: built {IMAGES} images in {:.2} s ({:.1} ms per build)",
+        t.elapsed().as_secs_f64(),
+        t.elapsed().as_secs_f64() * 1000.0 / IMAGES as f64
+    );
+
+    let images = || {
+        let mut c = Command::new(bin);
+        c.args(["docker", "images"]);
+        c
+    };
+    let version = || {
+        let mut c = Command::new(bin);
+        c.arg("--version");
+        c
+    };
+    // Sanity (and warm-up): both run, and the listing shows every image.
+    let out = run_process(home.path(), images())?;
+    let listed = out.lines().filter(|l| l.starts_with("app")).count();
+    if listed != IMAGES {
+        return Err(format!(
+            "`docker images` listed {listed} of {IMAGES} images:\n{out}"
+        ));
+    }
+    let v = run_process(home.path(), version())?;
+    if !v.starts_with("imagelab ") {
+        return Err(format!("unexpected `--version` output: {v:?}"));
+    }
+    for _ in 0..2 {
+        run_process(home.path(), images())?;
+        run_process(home.path(), version())?;
+    }
+
+    let mut t_images = Vec::with_capacity(PROCESS_RUNS);
+    let mut t_version = Vec::with_capacity(PROCESS_RUNS);
+    for i in 0..PROCESS_RUNS {
+        // Alternate which goes first so neither always runs on a warmer cache.
+        if i % 2 == 0 {
+            t_images.push(time_process(home.path(), images())?);
+            t_version.push(time_process(home.path(), version())?);
+        } else {
+            t_version.push(time_process(home.path(), version())?);
+            t_images.push(time_process(home.path(), images())?);
+        }
+    }
+    let (mi, mv) = (median(&mut t_images), median(&mut t_version));
+    Ok(vec![Row {
+        figure: "docker images, 200 images (process)",
+        median: mi,
+        reference: "--version (process)",
+        ref_median: mv,
+        target: "ratio <= 3.0".into(),
+        pass: Some(ratio(mi, mv) <= 3.0),
+    }])
+}
+
+fn run_process(home: &Path, mut c: Command) -> Result<String> {
+    let out = c
+        .env("IMAGELAB_HOME", home)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("spawn {c:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{c:?} exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Process start to exit, output collected through a pipe.
+fn time_process(home: &Path, mut c: Command) -> Result<Duration> {
+    c.env("IMAGELAB_HOME", home).stdin(Stdio::null());
+    let t = Instant::now();
+    let out = c.output().map_err(|e| format!("spawn {c:?}: {e}"))?;
+    let d = t.elapsed();
+    if !out.status.success() {
+        return Err(format!("{c:?} exited with {}", out.status));
+    }
+    black_box(out.stdout);
+    Ok(d)
+}
+
+/// The release binary: cargo builds the bin targets for benches and tells
+/// us where; otherwise it sits next to `deps/` where this bench runs from.
+fn find_binary() -> Result<PathBuf> {
+    let exe = format!("imagelab{}", std::env::consts::EXE_SUFFIX);
+    let mut candidates = Vec::new();
+    if let Some(p) = option_env!("CARGO_BIN_EXE_imagelab") {
+        candidates.push(PathBuf::from(p));
+    }
+    if let Ok(me) = std::env::current_exe()
+        && let Some(profile_dir) = me.parent().and_then(Path::parent)
+    {
+        candidates.push(profile_dir.join(&exe));
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "imagelab binary not found (looked at {candidates:?}); run through `cargo bench --bench core`"
+            )
+        })
+}
+
+// ---------------------------------------------------------------------------
+// 2. The nginx exercise's build vs a sha256 pass over 48 MiB
+
+fn bench_nginx_build() -> Result<Vec<Row>> {
+    let home = tempfile::tempdir().map_err(|e| format!("temp home: {e}"))?;
+    let ctx = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    write(
+        &ctx.path().join("Dockerfile"),
+        "FROM nginx:alpine\nCOPY index.html /usr/share/nginx/html/index.html\nEXPOSE 80\n",
+    )?;
+    let index = ctx.path().join("index.html");
+    write(&index, "<h1>Hello from my-nginx-app</h1>\n")?;
+    let tag = "my-nginx-app:1.0";
+
+    // Warm-up: materializes the base (hashes its layers once).
+    let t = Instant::now();
+    let engine = Engine::open(home.path()).map_err(|e| format!("open engine: {e}"))?;
+    build(&engine, ctx.path(), tag)?;
+    let first = t.elapsed();
+    println!(
+        "setup: first nginx build (materializes nginx:alpine) {:.1} ms",
+        ms(first)
+    );
+
+    let data = vec![0x5au8; NGINX_BYTES];
+    black_box(Sha256::digest(&data)); // warm the page cache of the buffer
+
+    let mut cached = Vec::with_capacity(BUILD_RUNS);
+    let mut uncached = Vec::with_capacity(BUILD_RUNS);
+    let mut sha = Vec::with_capacity(BUILD_RUNS);
+    for i in 0..BUILD_RUNS {
+        // Cached rebuild: the same context as the previous build.
+        let t = Instant::now();
+        let engine = Engine::open(home.path()).map_err(|e| format!("open engine: {e}"))?;
+        let o = build(&engine, ctx.path(), tag)?;
+        let d = t.elapsed();
+        expect_copy_cached(&o, true, i)?;
+        cached.push(d);
+
+        let t = Instant::now();
+        black_box(Sha256::digest(black_box(&data)));
+        sha.push(t.elapsed());
+
+        // Uncached: new index.html content, so the COPY layer is new. The
+        // write is outside the timed region.
+        write(
+            &index,
+            &format!("<h1>Hello from my-nginx-app, take {i}</h1>\n"),
+        )?;
+        let t = Instant::now();
+        let engine = Engine::open(home.path()).map_err(|e| format!("open engine: {e}"))?;
+        let o = build(&engine, ctx.path(), tag)?;
+        let d = t.elapsed();
+        expect_copy_cached(&o, false, i)?;
+        uncached.push(d);
+    }
+    let (mc, mu, ms_) = (median(&mut cached), median(&mut uncached), median(&mut sha));
+    let limit = Duration::from_millis(50);
+    Ok(vec![
+        Row {
+            figure: "nginx build, cached rebuild",
+            median: mc,
+            reference: "sha256 of 48 MiB",
+            ref_median: ms_,
+            target: "< 50 ms".into(),
+            pass: Some(mc < limit),
+        },
+        Row {
+            figure: "nginx build, new COPY layer",
+            median: mu,
+            reference: "sha256 of 48 MiB",
+            ref_median: ms_,
+            target: "< 50 ms".into(),
+            pass: Some(mu < limit),
+        },
+    ])
+}
+
+fn expect_copy_cached(o: &BuildOutcome, want: bool, i: usize) -> Result<()> {
+    let copy = o
+        .vertices
+        .iter()
+        .find(|v| v.name.contains("COPY index.html"))
+        .ok_or_else(|| format!("iteration {i}: no COPY step in the build's progress"))?;
+    if copy.cached != want {
+        return Err(format!(
+            "iteration {i}: COPY step cached={} but this measurement needs cached={want}",
+            copy.cached
+        ));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+fn build(engine: &Engine, ctx: &Path, tag: &str) -> Result<BuildOutcome> {
+    let r = Reference::parse(tag).map_err(|e| format!("tag {tag}: {e}"))?;
+    let opts = BuildOptions {
+        context: ctx.to_path_buf(),
+        tags: vec![r],
+        ..Default::default()
+    };
+    let outcome = builder::build(engine, &opts);
+    match &outcome.result {
+        Ok(_) => Ok(outcome),
+        Err(e) => Err(format!("build of {} failed: {e}", ctx.display())),
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn print_table(rows: &[Row]) {
+    println!();
+    println!(
+        "{:<38} {:>10}  {:<22} {:>10}  {:>7}  {:<13} {}",
+        "figure", "median", "reference", "ref median", "ratio", "target", "result"
+    );
+    for r in rows {
+        let result = match r.pass {
+            Some(true) => "PASS",
+            Some(false) => "FAIL",
+            None => "-",
+        };
+        println!(
+            "{:<38} {:>7.2} ms  {:<22} {:>7.2} ms  {:>7.3}  {:<13} {}",
+            r.figure,
+            ms(r.median),
+            r.reference,
+            ms(r.ref_median),
+            ratio(r.median, r.ref_median),
+            r.target,
+            result
+        );
+    }
+    println!();
+}
