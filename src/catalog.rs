@@ -52,6 +52,10 @@ const FILES: &[(&str, &str)] = &[
     fixture!("python-3.12-slim.yaml"),
     fixture!("golang-1.22.yaml"),
     fixture!("ubuntu-22.04.yaml"),
+    fixture!("ubuntu-24.04.yaml"),
+    fixture!("eclipse-temurin-21-jre.yaml"),
+    fixture!("eclipse-temurin-21-jdk.yaml"),
+    fixture!("maven-3.9-eclipse-temurin-21.yaml"),
 ];
 
 const FRAGMENTS: &str = include_str!("../fixtures/images/_fragments.yaml");

@@ -24,6 +24,8 @@ pub enum EngineError {
         "pull access denied for {0}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"
     )]
     PullDenied(String),
+    #[error("'scratch' is a reserved name")]
+    ReservedScratch,
     #[error("manifest for {0} not found: manifest unknown: manifest unknown")]
     ManifestUnknown(String),
     #[error(
@@ -168,6 +170,9 @@ impl Engine {
     /// `docker pull NAME`: from the catalog (the simulated Docker Hub).
     pub fn pull(&self, name: &str, platform: &Platform) -> Result<Pulled> {
         let r = Reference::parse(name)?.with_default_tag();
+        if r.name() == "docker.io/library/scratch" {
+            return Err(EngineError::ReservedScratch);
+        }
         let Some((base, tag)) = Self::catalog_entry(&r) else {
             let repo_known = catalog::catalog()
                 .images()

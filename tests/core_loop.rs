@@ -106,6 +106,11 @@ fn pull_errors_use_dockers_words() {
         unknown.stderr,
         "Error response from daemon: pull access denied for nosuchimage, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n"
     );
+    let scratch = lab.run("docker pull scratch");
+    assert_eq!(
+        scratch.stderr,
+        "Error response from daemon: 'scratch' is a reserved name\n"
+    );
     let tag = lab.run("docker pull alpine:9.9");
     assert_eq!(
         tag.stderr,

@@ -351,6 +351,43 @@ fn required_paths_are_present() {
         ),
         ("ubuntu", "jammy", &["usr/bin/bash"]),
         (
+            "ubuntu",
+            "24.04",
+            &[
+                "etc/lsb-release",
+                "etc/os-release",
+                "home/ubuntu",
+                "var/lib/dpkg/status",
+            ],
+        ),
+        (
+            "eclipse-temurin",
+            "21-jre",
+            &[
+                "opt/java/openjdk/bin/java",
+                "opt/java/openjdk/release",
+                "__cacert_entrypoint.sh",
+                "usr/bin/curl",
+            ],
+        ),
+        (
+            "eclipse-temurin",
+            "21-jdk",
+            &["opt/java/openjdk/bin/javac", "opt/java/openjdk/bin/jshell"],
+        ),
+        (
+            "maven",
+            "3.9-eclipse-temurin-21",
+            &[
+                "usr/share/maven/bin/mvn",
+                "usr/bin/mvn",
+                "usr/local/bin/mvn-entrypoint.sh",
+                "usr/share/maven/ref/settings-docker.xml",
+                "opt/java/openjdk/bin/java",
+                "usr/bin/git",
+            ],
+        ),
+        (
             "python",
             "3.12-slim",
             &[
@@ -545,6 +582,42 @@ fn required_paths_are_present() {
             "{e}"
         );
     }
+    let j = img("eclipse-temurin", "21-jre");
+    let jc = j.config(&amd64());
+    assert_eq!(
+        jc["config"]["Entrypoint"],
+        json!(["/__cacert_entrypoint.sh"])
+    );
+    assert!(
+        jc["config"].get("Cmd").is_none(),
+        "ENTRYPOINT resets the inherited CMD"
+    );
+    assert!(
+        jc["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("JAVA_HOME=/opt/java/openjdk"))
+    );
+    let ja = j.layers(&arm64());
+    assert!(
+        file_text(&ja, "opt/java/openjdk/release")
+            .unwrap()
+            .contains("OS_ARCH=\"aarch64\"")
+    );
+    let jos = file_text(&ja, "usr/lib/os-release").unwrap();
+    assert!(jos.contains("VERSION_ID=\"24.04\""));
+    let m = img("maven", "3.9-eclipse-temurin-21").config(&amd64());
+    assert_eq!(
+        m["config"]["Entrypoint"],
+        json!(["/usr/local/bin/mvn-entrypoint.sh"])
+    );
+    assert_eq!(m["config"]["Cmd"], json!(["mvn"]));
+    assert!(
+        m["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("MAVEN_HOME=/usr/share/maven"))
+    );
     let h = img("hello-world", "latest");
     assert_eq!(h.config(&amd64())["config"]["Cmd"], json!(["/hello"]));
     assert_eq!(h.layers(&amd64()).len(), 1);
