@@ -122,8 +122,7 @@ pub fn inspect_json(engine: &Engine, idx: &Index, img: &Image) -> anyhow::Result
     let chain = crate::engine::chain_ids(&diff_ids);
     let mut graph = Map::new();
     if let Some(top) = chain.last() {
-        let dir =
-            |d: &crate::digest::Digest| format!("/var/lib/docker/overlay2/{}", &d.hex()[..26]);
+        let dir = |d: &crate::digest::Digest| format!("/var/lib/docker/overlay2/{}", d.hex());
         if chain.len() > 1 {
             let lower: Vec<String> = chain[..chain.len() - 1]
                 .iter()
