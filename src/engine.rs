@@ -64,6 +64,9 @@ pub struct Image {
 pub struct Engine {
     pub home: PathBuf,
     pub store: Store,
+    /// Catalog layers generated in this process, per `repo:tag@platform`:
+    /// a base image's changesets are produced once, not once per layer.
+    recipes: std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<Vec<Vec<Entry>>>>>,
 }
 
 /// What `pull` did.
@@ -83,6 +86,7 @@ impl Engine {
         Ok(Engine {
             home: home.to_path_buf(),
             store: Store::open(home)?,
+            recipes: Default::default(),
         })
     }
 
@@ -215,6 +219,9 @@ impl Engine {
     /// Adds `target` as a tag of `id`.
     pub fn tag(&self, id: &Digest, target: &Reference) -> Result<()> {
         let key = target.clone().with_default_tag().to_string();
+        if self.index()?.tags.get(&key) == Some(id) {
+            return Ok(());
+        }
         let now = crate::home::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         self.store.update(|idx| -> Result<()> {
             idx.tags.insert(key, id.clone());
@@ -243,10 +250,16 @@ impl Engine {
             let platform = Platform::parse(&get("platform"))
                 .ok_or_else(|| EngineError::BadRecipe(diff_id.clone()))?;
             let i = recipe.get("layer").and_then(|v| v.as_u64()).unwrap_or(0) as usize;
-            return base
-                .layers(&platform)
-                .into_iter()
-                .nth(i)
+            let key = format!("{}:{}@{platform}", get("repository"), get("tag"));
+            let layers = self
+                .recipes
+                .borrow_mut()
+                .entry(key)
+                .or_insert_with(|| std::rc::Rc::new(base.layers(&platform)))
+                .clone();
+            return layers
+                .get(i)
+                .cloned()
                 .ok_or_else(|| EngineError::BadRecipe(diff_id.clone()));
         }
         Ok(self.store.read_layer(diff_id)?)

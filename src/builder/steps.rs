@@ -374,6 +374,30 @@ fn mkdir_entries(fs: &RootFs, path: &str, mtime: u64, uid: u32, gid: u32) -> Vec
     out
 }
 
+/// Serves the current step from the build cache when it can: the layer is
+/// added to the state (and to the root fs if one is loaded). Checked before
+/// any work, so a cached step costs one lookup.
+fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool, BuildError> {
+    if no_cache {
+        return Ok(false);
+    }
+    let Some(d) = engine.store.build_cache_get(&state.cache_key.to_string()) else {
+        return Ok(false);
+    };
+    let meta = engine
+        .store
+        .layer_meta(&d)
+        .map_err(crate::engine::EngineError::from)?;
+    if state.rootfs.is_some() {
+        let entries = engine.layer_entries(&d)?;
+        if let Some(fs) = state.rootfs.as_mut() {
+            fs.apply(entries);
+        }
+    }
+    state.layers.push((d, meta.size));
+    Ok(true)
+}
+
 /// Writes a layer (or finds it in the build cache) and adds it to the state.
 fn commit_layer(
     engine: &Engine,
@@ -381,31 +405,19 @@ fn commit_layer(
     entries: Vec<Entry>,
     no_cache: bool,
 ) -> Result<bool, BuildError> {
-    let key = state.cache_key.to_string();
-    let entries = layer::normalize(entries);
-    if !no_cache
-        && let Some(rec) = engine.index()?.cache.get(&key)
-        && let Some(d) = rec["diff_id"].as_str().and_then(|s| Digest::parse(s).ok())
-        && let Ok(meta) = engine.store.layer_meta(&d)
-    {
-        state.layers.push((d, meta.size));
-        if let Some(fs) = state.rootfs.as_mut() {
-            fs.apply(entries);
-        }
+    if from_cache(engine, state, no_cache)? {
         return Ok(true);
     }
+    let entries = layer::normalize(entries);
     let info = engine
         .store
         .put_layer(&entries)
         .map_err(crate::engine::EngineError::from)?;
-    let size = layer::content_size(&entries);
     engine
         .store
-        .update(|idx| -> Result<(), crate::engine::EngineError> {
-            idx.cache
-                .insert(key, json!({"diff_id": info.diff_id.to_string()}));
-            Ok(())
-        })?;
+        .build_cache_put(&state.cache_key.to_string(), &info.diff_id)
+        .map_err(crate::engine::EngineError::from)?;
+    let size = layer::content_size(&entries);
     state.layers.push((info.diff_id, size));
     if let Some(fs) = state.rootfs.as_mut() {
         fs.apply(entries);
@@ -486,6 +498,7 @@ fn copy(
         ));
     }
     // Where sources come from: the context, or another stage's / image's root fs.
+    let mut source_key: Option<Digest> = None;
     let from_fs: Option<RootFs> = match &c.from {
         None => None,
         Some(f) => {
@@ -497,6 +510,7 @@ fn copy(
                 .or_else(|| f.parse::<usize>().ok());
             match stage.and_then(|i| done.get(&i)) {
                 Some(st) => {
+                    source_key = Some(st.cache_key.clone());
                     let ids: Vec<Digest> = st.layers.iter().map(|(d, _)| d.clone()).collect();
                     Some(match &st.rootfs {
                         Some(fs) => fs.clone(),
@@ -511,6 +525,7 @@ fn copy(
                                 .and_then(|p| engine.image(&p.id))
                         })
                         .map_err(|e| BuildError::at(original, e.to_string()))?;
+                    source_key = Some(img.id.clone());
                     Some(engine.rootfs(&crate::engine::diff_ids_of(&img.config))?)
                 }
             }
@@ -546,9 +561,14 @@ fn copy(
         }
         matched.extend(found);
     }
-    if c.from.is_none() {
-        state.cache_key =
-            Digest::of(format!("{}\n{}", state.cache_key, ctx.checksum(&matched)).as_bytes());
+    let sources = match &source_key {
+        None => ctx.checksum(&matched),
+        Some(k) => Digest::of(format!("{k}\n{matched:?}").as_bytes()),
+    };
+    state.cache_key = Digest::of(format!("{}\n{sources}", state.cache_key).as_bytes());
+    if from_cache(engine, state, no_cache)? {
+        copy_history(state, verb, c);
+        return Ok(true);
     }
     let workdir = state.config["config"]["WorkingDir"]
         .as_str()
@@ -562,9 +582,9 @@ fn copy(
     let dest_is_dir_syntax = c.dest.ends_with('/') || c.dest == "." || c.dest.ends_with("/.");
     let dest = clean_path(&dest_raw);
     let mtime = state.mtime;
-    let fs = rootfs(engine, state)?.clone();
+    let fs = rootfs(engine, state)?;
     let (uid, gid) = match &c.chown {
-        Some(spec) => chown_ids(&fs, spec).map_err(|m| BuildError::at(original, m))?,
+        Some(spec) => chown_ids(fs, spec).map_err(|m| BuildError::at(original, m))?,
         None => (0, 0),
     };
     let chmod = match &c.chmod {
@@ -649,7 +669,7 @@ fn copy(
             .map(|(d, _)| d.to_string())
             .unwrap_or_default()
     };
-    let mut all = mkdir_entries(&fs, &parent, mtime, 0, 0);
+    let mut all = mkdir_entries(fs, &parent, mtime, 0, 0);
     // A directory created by the copy itself keeps the chown.
     for e in all.iter_mut() {
         if fs.get(&e.path).is_none() && c.chown.is_some() {
@@ -659,6 +679,11 @@ fn copy(
     }
     all.extend(entries);
     let cached = commit_layer(engine, state, all, no_cache)?;
+    copy_history(state, verb, c);
+    Ok(cached)
+}
+
+fn copy_history(state: &mut State, verb: &str, c: &CopyArgs) {
     let flags = copy_flags(c);
     let srcs = c.sources.join(" ");
     history(
@@ -666,7 +691,6 @@ fn copy(
         format!("{verb} {flags}{srcs} {} # buildkit", c.dest),
         false,
     );
-    Ok(cached)
 }
 
 fn copy_flags(c: &CopyArgs) -> String {

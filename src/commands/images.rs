@@ -121,9 +121,22 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
 
 fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row> {
     let mut rows = Vec::new();
+    let (tags_by, digests_by) = idx.refs_by_image();
+    let parents: std::collections::HashSet<&Digest> = idx
+        .images
+        .values()
+        .filter_map(|s| s.parent.as_ref())
+        .collect();
+    let bases: std::collections::HashSet<&Digest> = idx.bases.values().collect();
     for (id, summary) in &idx.images {
-        let tags = idx.tags_of(id);
-        let digests = idx.digests_of(id);
+        let tags: Vec<String> = tags_by
+            .get(id)
+            .map(|v| v.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default();
+        let digests: Vec<String> = digests_by
+            .get(id)
+            .map(|v| v.iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default();
         // Base images materialized by a build's FROM are not listed (BuildKit
         // keeps them out of `docker images`), nor are intermediate images
         // without -a.

@@ -21,9 +21,6 @@ pub struct Index {
     /// ID, so `FROM` does not re-hash base layers on every build.
     #[serde(default)]
     pub bases: BTreeMap<String, Digest>,
-    /// Build-cache records: cache key → result (the builder's own format).
-    #[serde(default)]
-    pub cache: BTreeMap<String, serde_json::Value>,
 }
 
 /// The facts `docker images` and `rmi` need about one image.
@@ -66,6 +63,25 @@ impl Index {
             .filter(|(_, v)| *v == id)
             .map(|(k, _)| k.clone())
             .collect()
+    }
+
+    /// Every reference of every image, grouped once (listing is linear in
+    /// the number of images, not quadratic).
+    pub fn refs_by_image(
+        &self,
+    ) -> (
+        BTreeMap<&Digest, Vec<&String>>,
+        BTreeMap<&Digest, Vec<&String>>,
+    ) {
+        let mut tags: BTreeMap<&Digest, Vec<&String>> = BTreeMap::new();
+        for (k, v) in &self.tags {
+            tags.entry(v).or_default().push(k);
+        }
+        let mut digests: BTreeMap<&Digest, Vec<&String>> = BTreeMap::new();
+        for (k, v) in &self.digests {
+            digests.entry(v).or_default().push(k);
+        }
+        (tags, digests)
     }
 
     /// Images whose parent is `id`.

@@ -22,6 +22,7 @@ use crate::digest::{Digest, HashingWriter};
 use crate::home::{self, Lock};
 use crate::layer::{self, Entry, IndexEntry, LayerInfo};
 use crate::reference::Reference;
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufReader, BufWriter, Read};
 use std::path::{Path, PathBuf};
@@ -108,7 +109,7 @@ impl Store {
         let mut idx = self.read_index()?;
         let out = f(&mut idx)?;
         let path = self.index_path();
-        let bytes = serde_json::to_vec_pretty(&idx).expect("index serializes");
+        let bytes = serde_json::to_vec(&idx).expect("index serializes");
         home::write_atomic(&path, &bytes).map_err(io_err(&path))?;
         Ok(out)
     }
@@ -127,6 +128,36 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index::default()),
             Err(e) => Err(StoreError::Io { path, source: e }),
         }
+    }
+
+    fn build_cache_path(&self) -> PathBuf {
+        self.root.join("buildcache.json")
+    }
+
+    fn read_build_cache(&self) -> BTreeMap<String, Digest> {
+        fs::read(self.build_cache_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// The layer a build step produced before, by the step's cache key.
+    /// A damaged cache file is an empty cache (it only costs a rebuild).
+    pub fn build_cache_get(&self, key: &str) -> Option<Digest> {
+        self.read_build_cache()
+            .get(key)
+            .cloned()
+            .filter(|d| self.has_layer(d))
+    }
+
+    /// Records a build step's layer under its cache key.
+    pub fn build_cache_put(&self, key: &str, layer: &Digest) -> Result<()> {
+        let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
+        let mut cache = self.read_build_cache();
+        cache.insert(key.to_string(), layer.clone());
+        let path = self.build_cache_path();
+        let bytes = serde_json::to_vec(&cache).expect("cache serializes");
+        home::write_atomic(&path, &bytes).map_err(io_err(&path))
     }
 
     fn blob_path(&self, d: &Digest) -> PathBuf {
