@@ -140,9 +140,8 @@ fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Ve
         // Base images materialized by a build's FROM are not listed (BuildKit
         // keeps them out of `docker images`), nor are intermediate images
         // without -a.
-        let is_untagged_base =
-            tags.is_empty() && digests.is_empty() && idx.bases.values().any(|b| b == id);
-        let has_children = !idx.children_of(id).is_empty();
+        let is_untagged_base = tags.is_empty() && digests.is_empty() && bases.contains(id);
+        let has_children = parents.contains(id);
         if tags.is_empty() && digests.is_empty() && (is_untagged_base || (has_children && !all)) {
             continue;
         }

@@ -4,6 +4,9 @@
 use crate::digest::Digest;
 use std::collections::BTreeMap;
 
+/// References grouped by the image they name.
+pub type RefsByImage<'a> = BTreeMap<&'a Digest, Vec<&'a String>>;
+
 /// What the store knows of all images, without opening any blob.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Index {
@@ -67,12 +70,7 @@ impl Index {
 
     /// Every reference of every image, grouped once (listing is linear in
     /// the number of images, not quadratic).
-    pub fn refs_by_image(
-        &self,
-    ) -> (
-        BTreeMap<&Digest, Vec<&String>>,
-        BTreeMap<&Digest, Vec<&String>>,
-    ) {
+    pub fn refs_by_image(&self) -> (RefsByImage<'_>, RefsByImage<'_>) {
         let mut tags: BTreeMap<&Digest, Vec<&String>> = BTreeMap::new();
         for (k, v) in &self.tags {
             tags.entry(v).or_default().push(k);
