@@ -47,14 +47,22 @@ impl Digest {
         if hex_part.len() != 64 {
             return Err(DigestError::Length);
         }
-        if !hex_part
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
-            return Err(DigestError::Format);
+        // One pass, lowercase only (an index of hundreds of digests is read
+        // at every start, so this is on the startup path).
+        fn nibble(b: u8) -> Option<u8> {
+            match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                _ => None,
+            }
         }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(hex_part, &mut out).map_err(|_| DigestError::Format)?;
+        for (i, pair) in hex_part.as_bytes().chunks_exact(2).enumerate() {
+            let (Some(hi), Some(lo)) = (nibble(pair[0]), nibble(pair[1])) else {
+                return Err(DigestError::Format);
+            };
+            out[i] = (hi << 4) | lo;
+        }
         Ok(Digest(out))
     }
 
@@ -65,7 +73,7 @@ impl Digest {
 
     /// The 12-character short form docker prints in `IMAGE ID` columns.
     pub fn short(&self) -> String {
-        self.hex()[..12].to_string()
+        hex::encode(&self.0[..6])
     }
 }
 
@@ -96,8 +104,17 @@ impl Serialize for Digest {
 
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Digest::parse(&s).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Digest;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sha256 digest string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Digest, E> {
+                Digest::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

@@ -1050,3 +1050,53 @@ mod tests {
         }
     }
 }
+
+/// Splits a canonical tagged reference as the store writes it
+/// (`docker.io/library/nginx:alpine`) into its full name and tag without a
+/// full parse. None when there is no tag or a digest is present.
+pub fn split_canonical_tag(full: &str) -> Option<(&str, &str)> {
+    if full.contains('@') {
+        return None;
+    }
+    let slash = full.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let colon = full[slash..].rfind(':')? + slash;
+    Some((&full[..colon], &full[colon + 1..]))
+}
+
+/// docker's familiar form of a canonical repository name:
+/// `docker.io/library/nginx` → `nginx`, `docker.io/user/app` → `user/app`,
+/// anything on another registry unchanged.
+pub fn familiar_of_name(name: &str) -> &str {
+    match name.strip_prefix("docker.io/") {
+        Some(rest) => match rest.strip_prefix("library/") {
+            Some(official) if !official.contains('/') => official,
+            _ => rest,
+        },
+        None => name,
+    }
+}
+
+#[cfg(test)]
+mod canonical_split_tests {
+    use super::*;
+
+    #[test]
+    fn quick_split_agrees_with_the_parser() {
+        for s in [
+            "nginx:alpine",
+            "user/app:1.0",
+            "localhost:5000/app:v1",
+            "registry.example.com:443/a/b/c:v1",
+            "library/x/y:1",
+            "foo.bar/baz:2",
+        ] {
+            let r = Reference::parse(s).unwrap();
+            let full = r.to_string();
+            let (name, tag) = split_canonical_tag(&full).unwrap();
+            assert_eq!(name, r.name(), "{s}");
+            assert_eq!(Some(tag), r.tag(), "{s}");
+            assert_eq!(familiar_of_name(name), r.familiar_name(), "{s}");
+        }
+        assert_eq!(split_canonical_tag("docker.io/library/a@sha256:00"), None);
+    }
+}

@@ -7,15 +7,14 @@ use crate::digest::Digest;
 use crate::format::{self, Template};
 use crate::reference::Reference;
 use crate::store::{ImageSummary, Index};
-use serde_json::json;
 
 /// One row of the listing.
-struct Row {
+struct Row<'a> {
     id: Digest,
     repository: String,
     tag: String,
     digest: String,
-    summary: ImageSummary,
+    summary: &'a ImageSummary,
 }
 
 pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
@@ -75,25 +74,46 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
+    // Only the placeholders the template uses are computed (sizes, times
+    // and names cost more than the rest of a listing).
     let data: Vec<serde_json::Value> = rows
         .iter()
         .map(|r| {
-            let created = chrono::DateTime::parse_from_rfc3339(&r.summary.created)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .unwrap_or_default();
-            json!({
-                "Containers": "N/A",
-                "CreatedAt": created.format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string(),
-                "CreatedSince": format::created_since(created, now),
-                "Digest": r.digest,
-                "ID": if a.no_trunc { r.id.to_string() } else { r.id.short() },
-                "Repository": r.repository,
-                "SharedSize": "N/A",
-                "Size": format::human_size_with_precision(r.summary.size, 3),
-                "Tag": r.tag,
-                "UniqueSize": "N/A",
-                "VirtualSize": format::human_size_with_precision(r.summary.size, 3),
-            })
+            let mut o = serde_json::Map::new();
+            let mut put = |k: &str, v: &dyn Fn() -> String| {
+                if t.uses(k) {
+                    o.insert(k.to_string(), serde_json::Value::String(v()));
+                }
+            };
+            let created = || {
+                chrono::DateTime::parse_from_rfc3339(&r.summary.created)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .unwrap_or_default()
+            };
+            put("Containers", &|| "N/A".into());
+            put("CreatedAt", &|| {
+                created().format("%Y-%m-%d %H:%M:%S +0000 UTC").to_string()
+            });
+            put("CreatedSince", &|| format::created_since(created(), now));
+            put("Digest", &|| r.digest.clone());
+            put("ID", &|| {
+                if a.no_trunc {
+                    r.id.to_string()
+                } else {
+                    r.id.short()
+                }
+            });
+            put("Repository", &|| r.repository.clone());
+            put("SharedSize", &|| "N/A".into());
+            put("Size", &|| {
+                format::human_size_with_precision(r.summary.size, 3)
+            });
+            put("Tag", &|| r.tag.clone());
+            put("UniqueSize", &|| "N/A".into());
+            put("VirtualSize", &|| {
+                format::human_size_with_precision(r.summary.size, 3)
+            });
+            serde_json::Value::Object(o)
         })
         .collect();
     let headers = [
@@ -119,7 +139,7 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row> {
+fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row<'a>> {
     let mut rows = Vec::new();
     let (tags_by, digests_by) = idx.refs_by_image();
     let parents: std::collections::HashSet<&Digest> = idx
@@ -150,19 +170,25 @@ fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Ve
         }
         let mut out: Vec<Row> = Vec::new();
         for t in &tags {
-            let Ok(r) = Reference::parse(t) else { continue };
+            // Index keys are canonical (`docker.io/library/nginx:alpine`):
+            // split them without a full parse.
+            let Some((name, tag)) = crate::reference::split_canonical_tag(t) else {
+                continue;
+            };
             let digest = digests
                 .iter()
-                .filter_map(|d| Reference::parse(d).ok())
-                .find(|d| d.name() == r.name())
-                .and_then(|d| d.digest().map(|x| x.to_string()))
+                .find_map(|d| {
+                    d.split_once('@')
+                        .filter(|(n, _)| *n == name)
+                        .map(|(_, d)| d.to_string())
+                })
                 .unwrap_or_else(|| "<none>".into());
             out.push(Row {
                 id: id.clone(),
-                repository: r.familiar_name(),
-                tag: r.tag().unwrap_or("latest").to_string(),
+                repository: crate::reference::familiar_of_name(name).to_string(),
+                tag: tag.to_string(),
                 digest,
-                summary: summary.clone(),
+                summary,
             });
         }
         if out.is_empty() {
@@ -174,7 +200,7 @@ fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Ve
                         repository: r.familiar_name(),
                         tag: "<none>".into(),
                         digest: r.digest().map(|x| x.to_string()).unwrap_or_default(),
-                        summary: summary.clone(),
+                        summary,
                     });
                 }
             }
@@ -185,7 +211,7 @@ fn rows(idx: &Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Ve
                 repository: "<none>".into(),
                 tag: "<none>".into(),
                 digest: "<none>".into(),
-                summary: summary.clone(),
+                summary,
             });
         }
         if let Some(arg) = repo_arg {

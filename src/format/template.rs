@@ -56,6 +56,44 @@ pub struct Template {
     header: gotmpl::Template,
     origins: Origins,
     exec_lock: Mutex<()>,
+    /// When the template is only literal text and `{{.Field}}` actions, its
+    /// pieces: rows whose fields are all strings are rendered by substitution
+    /// (the same text gotmpl would give, without converting the row).
+    simple: Option<Vec<Piece>>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Text(String),
+    Field(String),
+}
+
+/// Splits a template into text and `{{.Field}}` pieces, or None if it uses
+/// anything else (pipes, functions, nested fields, trim markers).
+fn simple_pieces(src: &str) -> Option<Vec<Piece>> {
+    let mut out = Vec::new();
+    let mut rest = src;
+    while let Some(i) = rest.find("{{") {
+        if i > 0 {
+            out.push(Piece::Text(rest[..i].to_string()));
+        }
+        let after = &rest[i + 2..];
+        let j = after.find("}}")?;
+        let action = after[..j].trim_matches(' ');
+        let name = action.strip_prefix('.')?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return None;
+        }
+        out.push(Piece::Field(name.to_string()));
+        rest = &after[j + 2..];
+    }
+    if rest.contains("}}") {
+        return None;
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest.to_string()));
+    }
+    Some(out)
 }
 
 impl std::fmt::Debug for Template {
@@ -107,6 +145,7 @@ impl Template {
         let header = register_header_funcs(gotmpl::Template::new(""))
             .parse(&src)
             .map_err(parse_error)?;
+        let simple = simple_pieces(&src);
         Ok(Template {
             table,
             source: src,
@@ -115,7 +154,19 @@ impl Template {
             header,
             origins,
             exec_lock: Mutex::new(()),
+            simple,
         })
+    }
+
+    /// Whether rows need the placeholder `field`: for templates made only of
+    /// `{{.Field}}` actions, exactly those fields; otherwise every field.
+    pub fn uses(&self, field: &str) -> bool {
+        match &self.simple {
+            Some(pieces) => pieces
+                .iter()
+                .any(|p| matches!(p, Piece::Field(f) if f == field)),
+            None => true,
+        }
     }
 
     /// True when the format started with `table`.
@@ -125,6 +176,25 @@ impl Template {
 
     /// Executes the template against one row and returns its text (no newline added).
     pub fn execute(&self, data: &Json) -> Result<String, TemplateError> {
+        if let (Some(pieces), Json::Object(map)) = (&self.simple, data) {
+            let mut out = String::new();
+            let all_strings = pieces.iter().all(|p| match p {
+                Piece::Text(t) => {
+                    out.push_str(t);
+                    true
+                }
+                Piece::Field(f) => match map.get(f) {
+                    Some(Json::String(v)) => {
+                        out.push_str(v);
+                        true
+                    }
+                    _ => false,
+                },
+            });
+            if all_strings {
+                return Ok(out);
+            }
+        }
         check_fields(&self.source, &self.tree, data)?;
         let _guard = self.exec_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut origins = HashMap::new();
@@ -947,5 +1017,35 @@ mod tests {
             render(&t, &[], &[json!({"B":1,"A":"<"})]).unwrap(),
             "{\"B\":1,\"A\":\"<\"}\n"
         );
+    }
+}
+
+#[cfg(test)]
+mod simple_path_tests {
+    use super::*;
+
+    /// The substitution path must print exactly what gotmpl prints.
+    #[test]
+    fn field_only_templates_match_the_full_engine() {
+        let row = serde_json::json!({"Repository": "nginx", "Tag": "alpine", "ID": "abc", "Size": "47.4MB", "N": 3});
+        for src in [
+            "{{.Repository}}:{{.Tag}}",
+            "table {{.ID}}\t{{ .Size }}",
+            "x {{.Repository}} y",
+            "{{.N}}-{{.Tag}}",
+            "{{.Repository}}}",
+        ] {
+            let fast = Template::parse(src).unwrap();
+            let mut slow = Template::parse(src).unwrap();
+            slow.simple = None;
+            assert_eq!(
+                fast.execute(&row).unwrap(),
+                slow.execute(&row).unwrap(),
+                "{src}"
+            );
+        }
+        assert!(simple_pieces("{{.A.B}}").is_none());
+        assert!(simple_pieces("{{json .A}}").is_none());
+        assert!(simple_pieces("{{- .A}}").is_none());
     }
 }

@@ -39,8 +39,30 @@ pub fn go_fmt_g(v: f64, precision: usize) -> String {
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mant}e{sign}{:02}", exp.abs())
     } else {
-        let decimals = (p as i32 - 1 - exp).max(0) as usize;
-        trim_zeros(&format!("{v:.decimals$}")).to_string()
+        // Fixed notation from the already rounded digits (no second
+        // float formatting: this runs once per row of every listing).
+        let (neg, mant) = match mant.strip_prefix('-') {
+            Some(m) => (true, m),
+            None => (false, mant),
+        };
+        let digits: String = mant.chars().filter(|c| *c != '.').collect();
+        let mut out = String::with_capacity(digits.len() + 3);
+        if neg {
+            out.push('-');
+        }
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            out.push_str(&digits[..int_len]);
+            if digits.len() > int_len {
+                out.push('.');
+                out.push_str(&digits[int_len..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exp - 1) as usize));
+            out.push_str(&digits);
+        }
+        trim_zeros(&out).to_string()
     }
 }
 
