@@ -178,12 +178,24 @@ fn report_parse_error(words: &[String], e: clap::Error, io: &mut Io) -> i32 {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = write!(io.out, "{}", e.render());
+            let text = e.render().to_string();
+            // docker's help opens with an empty line; clap trims it.
+            let lead = if is_docker && !text.starts_with('\n') { "\n" } else { "" };
+            let _ = write!(io.out, "{lead}{text}");
             return 0;
         }
         _ => {}
     }
     if !is_docker {
+        if e.kind() == ErrorKind::InvalidSubcommand && !words.is_empty() {
+            // An unknown word at the prompt reads like a shell's answer.
+            let _ = writeln!(io.err, "imagelab: {}: command not found", words[0]);
+            let _ = writeln!(
+                io.err,
+                "hint: `help` lists what the lab understands; docker commands start with `docker`"
+            );
+            return 127;
+        }
         let _ = write!(io.err, "{}", e.render());
         return 2;
     }

@@ -71,7 +71,6 @@ pub struct Cli {
 
 /// One REPL line (or the subcommand part of argv).
 #[derive(Subcommand, Debug)]
-#[command(disable_help_subcommand = true)]
 pub enum Line {
     /// The docker CLI, simulated
     #[command(disable_version_flag = true, override_help = DOCKER_USAGE)]
@@ -380,7 +379,8 @@ pub fn split_line(line: &str) -> Result<Vec<String>, String> {
 #[command(
     name = "imagelab",
     no_binary_name = true,
-    disable_help_subcommand = true
+    about = "What the lab understands at its prompt (docker commands start with `docker`)",
+    long_about = None
 )]
 struct ReplLine {
     #[command(subcommand)]

@@ -145,3 +145,32 @@ fn completion_offers_commands_flags_and_images() {
     std::fs::write(lab.work().join("Dockerfile"), "").unwrap();
     assert_eq!(c(&["cat"], "Dock"), ["Dockerfile"]);
 }
+
+#[test]
+fn unknown_words_read_like_a_shell_and_help_lists_the_lab() {
+    let mut lab = Lab::new();
+    let out = lab.run("frobnicate now");
+    assert_eq!(out.code, 127);
+    assert!(
+        out.stderr
+            .starts_with("imagelab: frobnicate: command not found\n"),
+        "{}",
+        out.stderr
+    );
+    let help = lab.ok("help");
+    assert!(
+        help.stdout.contains("docker     The docker CLI, simulated"),
+        "{}",
+        help.stdout
+    );
+    let docker_help = lab.ok("docker --help");
+    assert!(
+        docker_help
+            .stdout
+            .contains("Usage:  docker [OPTIONS] COMMAND"),
+        "{}",
+        docker_help.stdout
+    );
+    let tag_help = lab.ok("docker tag --help");
+    assert!(tag_help.stdout.starts_with("\nUsage:  docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"), "{}", tag_help.stdout);
+}
