@@ -180,7 +180,11 @@ fn report_parse_error(words: &[String], e: clap::Error, io: &mut Io) -> i32 {
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let text = e.render().to_string();
             // docker's help opens with an empty line; clap trims it.
-            let lead = if is_docker && !text.starts_with('\n') { "\n" } else { "" };
+            let lead = if is_docker && !text.starts_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
             let _ = write!(io.out, "{lead}{text}");
             return 0;
         }

@@ -174,3 +174,34 @@ fn unknown_words_read_like_a_shell_and_help_lists_the_lab() {
     let tag_help = lab.ok("docker tag --help");
     assert!(tag_help.stdout.starts_with("\nUsage:  docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]\n\nCreate a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"), "{}", tag_help.stdout);
 }
+
+#[test]
+fn concurrent_processes_on_one_home_lose_no_update() {
+    let lab = Lab::new();
+    let first = lab.bin(&["docker", "pull", "busybox"], lab.dir.path());
+    assert_eq!(first.code, 0, "{}", first.both());
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_imagelab"))
+                .args(["docker", "tag", "busybox", &format!("copy{i}:v{i}")])
+                .env("IMAGELAB_HOME", lab.home())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let out = lab.bin(
+        &["docker", "images", "--format", "{{.Repository}}"],
+        lab.dir.path(),
+    );
+    let mut names: Vec<&str> = out.stdout.lines().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "busybox", "copy0", "copy1", "copy2", "copy3", "copy4", "copy5", "copy6", "copy7"
+        ]
+    );
+}
