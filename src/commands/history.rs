@@ -3,7 +3,7 @@
 
 use crate::app::{Io, Session};
 use crate::cli::HistoryArgs;
-use crate::format::{self, Template};
+use crate::format;
 use serde_json::json;
 
 pub fn run(s: &mut Session, a: HistoryArgs, io: &mut Io) -> anyhow::Result<i32> {
@@ -91,12 +91,8 @@ pub fn run(s: &mut Session, a: HistoryArgs, io: &mut Io) -> anyhow::Result<i32> 
         }
         _ => "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}".into(),
     };
-    let t = match Template::parse(&fmt) {
-        Ok(t) => t,
-        Err(e) => {
-            writeln!(io.err, "{e}")?;
-            return Ok(1);
-        }
+    let Some(t) = super::template(io, &fmt)? else {
+        return Ok(1);
     };
     let headers = [
         ("ID", "IMAGE"),
@@ -106,14 +102,7 @@ pub fn run(s: &mut Session, a: HistoryArgs, io: &mut Io) -> anyhow::Result<i32> 
         ("Size", "SIZE"),
         ("Comment", "COMMENT"),
     ];
-    match format::render(&t, &headers, &data) {
-        Ok(text) => write!(io.out, "{text}")?,
-        Err(e) => {
-            writeln!(io.err, "{e}")?;
-            return Ok(1);
-        }
-    }
-    Ok(0)
+    super::print_rows(io, &t, &headers, &data)
 }
 
 /// docker's `stringutils.Ellipsis`: at most `max` display characters, the

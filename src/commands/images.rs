@@ -4,7 +4,7 @@
 use crate::app::{Io, Session};
 use crate::cli::ImagesArgs;
 use crate::digest::Digest;
-use crate::format::{self, Template};
+use crate::format;
 use crate::reference::Reference;
 use crate::store::{ImageSummary, Index};
 
@@ -67,12 +67,8 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
         }
         _ => "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}".into(),
     };
-    let t = match Template::parse(&fmt) {
-        Ok(t) => t,
-        Err(e) => {
-            writeln!(io.err, "{e}")?;
-            return Ok(1);
-        }
+    let Some(t) = super::template(io, &fmt)? else {
+        return Ok(1);
     };
     // Only the placeholders the template uses are computed (sizes, times
     // and names cost more than the rest of a listing).
@@ -129,14 +125,7 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
         ("UniqueSize", "UNIQUE SIZE"),
         ("VirtualSize", "SIZE"),
     ];
-    match format::render(&t, &headers, &data) {
-        Ok(text) => write!(io.out, "{text}")?,
-        Err(e) => {
-            writeln!(io.err, "{e}")?;
-            return Ok(1);
-        }
-    }
-    Ok(0)
+    super::print_rows(io, &t, &headers, &data)
 }
 
 fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row<'a>> {

@@ -4,7 +4,6 @@
 use crate::app::{Io, Session};
 use crate::cli::InspectArgs;
 use crate::engine::{Engine, Image};
-use crate::format::Template;
 use crate::reference::Reference;
 use crate::store::Index;
 use serde_json::{Map, Value, json};
@@ -19,12 +18,9 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
         );
     }
     let template = match a.format.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => match Template::parse(f) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                writeln!(io.err, "{e}")?;
-                return Ok(1);
-            }
+        Some(f) => match super::template(io, f)? {
+            Some(t) => Some(t),
+            None => return Ok(1),
         },
         None => None,
     };

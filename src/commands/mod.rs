@@ -73,6 +73,37 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
     }
 }
 
+/// Parses a `--format` value, printing docker's template error when it is
+/// invalid (the caller then exits 1).
+pub fn template(io: &mut Io, format: &str) -> anyhow::Result<Option<crate::format::Template>> {
+    match crate::format::Template::parse(format) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            writeln!(io.err, "{e}")?;
+            Ok(None)
+        }
+    }
+}
+
+/// Prints rows through a template as docker's formatter does; exit status.
+pub fn print_rows(
+    io: &mut Io,
+    t: &crate::format::Template,
+    headers: &[(&str, &str)],
+    rows: &[serde_json::Value],
+) -> anyhow::Result<i32> {
+    match crate::format::render(t, headers, rows) {
+        Ok(text) => {
+            write!(io.out, "{text}")?;
+            Ok(0)
+        }
+        Err(e) => {
+            writeln!(io.err, "{e}")?;
+            Ok(1)
+        }
+    }
+}
+
 /// docker's message for a wrong number of arguments (exit 1).
 pub fn requires(io: &mut Io, cmd: &str, what: &str, usage: &str) -> anyhow::Result<i32> {
     writeln!(

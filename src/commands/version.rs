@@ -19,12 +19,8 @@ pub fn run(_s: &mut Session, a: VersionArgs, io: &mut Io) -> anyhow::Result<i32>
         },
     });
     if let Some(f) = a.format {
-        let t = match crate::format::Template::parse(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                writeln!(io.err, "{e}")?;
-                return Ok(1);
-            }
+        let Some(t) = super::template(io, &f)? else {
+            return Ok(1);
         };
         match t.execute(&data) {
             Ok(s) => writeln!(io.out, "{s}")?,
