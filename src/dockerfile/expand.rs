@@ -160,6 +160,21 @@ impl State<'_> {
         (self.env)(name)
     }
 
+    /// A word up to `stop`; at the end of input the error is `missing`
+    /// (BuildKit's `syntax error: missing '}'` and friends).
+    fn word_until(
+        &mut self,
+        stop: Option<char>,
+        raw: bool,
+        missing: &str,
+    ) -> Result<String, String> {
+        match self.process_stop_on(stop, raw) {
+            Ok((w, _)) => Ok(w),
+            Err(_) if self.peek().is_none() => Err(missing.to_string()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn process_stop_on(
         &mut self,
         stop: Option<char>,
@@ -332,15 +347,7 @@ impl State<'_> {
                     chs.push(ch);
                 }
                 let raw = ch == '#' || ch == '%';
-                let word = match self.process_stop_on(Some('}'), raw) {
-                    Ok((w, _)) => w,
-                    Err(e) => {
-                        if self.peek().is_none() {
-                            return Err("syntax error: missing '}'".into());
-                        }
-                        return Err(e);
-                    }
-                };
+                let word = self.word_until(Some('}'), raw, "syntax error: missing '}'")?;
                 let value = self.get_env(&name);
                 if self.lx.skip_unset_env && value.is_none() {
                     return Ok(format!("${{{name}{chs}{word}}}"));
@@ -398,24 +405,9 @@ impl State<'_> {
                 if replace_all {
                     self.next();
                 }
-                let pattern = match self.process_stop_on(Some('/'), true) {
-                    Ok((w, _)) => w,
-                    Err(e) => {
-                        if self.peek().is_none() {
-                            return Err("syntax error: missing '/' in ${}".into());
-                        }
-                        return Err(e);
-                    }
-                };
-                let replacement = match self.process_stop_on(Some('}'), true) {
-                    Ok((w, _)) => w,
-                    Err(e) => {
-                        if self.peek().is_none() {
-                            return Err("syntax error: missing '}'".into());
-                        }
-                        return Err(e);
-                    }
-                };
+                let pattern =
+                    self.word_until(Some('/'), true, "syntax error: missing '/' in ${}")?;
+                let replacement = self.word_until(Some('}'), true, "syntax error: missing '}'")?;
                 let value = self.get_env(&name);
                 if self.lx.skip_unset_env && value.is_none() {
                     return Ok(format!("${{{name}/{pattern}/{replacement}}}"));
