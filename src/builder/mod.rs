@@ -162,6 +162,11 @@ pub(crate) struct State {
     pub env_args: BTreeMap<String, String>,
     pub platform: crate::catalog::Platform,
     pub clock: String,
+    /// Whether this stage has set CMD (ENTRYPOINT then keeps it).
+    pub cmd_set: bool,
+    /// The global ARGs (before the first FROM) with their values, which an
+    /// `ARG name` without a default inherits.
+    pub global_args: BTreeMap<String, String>,
     pub mtime: u64,
 }
 
@@ -404,10 +409,14 @@ impl Builder<'_> {
         multi: bool,
     ) -> Result<State, BuildError> {
         let total = 1 + s.body.iter().filter(|i| steps::is_step(i)).count();
+        // BuildKit pads the step number to the width of the total
+        // (`[ 1/12]`) and names the stage when it has a name, or when
+        // there are several (`stage-N`).
+        let width = total.to_string().len();
         let label = |n: usize| match (&s.name, multi) {
-            (Some(name), true) => format!("[{name} {n}/{total}]"),
-            (None, true) => format!("[stage-{} {n}/{total}]", s.index),
-            _ => format!("[{n}/{total}]"),
+            (Some(name), _) => format!("[{name} {n:>width$}/{total}]"),
+            (None, true) => format!("[stage-{} {n:>width$}/{total}]", s.index),
+            _ => format!("[{n:>width$}/{total}]"),
         };
         let image =
             from_image(s.from, global_env, escape).map_err(|m| BuildError::at(s.from, m))?;
@@ -428,6 +437,7 @@ impl Builder<'_> {
                 .cloned()
                 .expect("dependency stage built first");
             st.env_args.clear();
+            st.cmd_set = false;
             st
         } else if image == "scratch" {
             State::scratch(self.source_date_epoch(build_args))
@@ -450,6 +460,7 @@ impl Builder<'_> {
         if let Some(v) = self.pending_context.take() {
             self.vertices.push(v);
         }
+        state.global_args = global_env.clone();
         let mut n = 1;
         for ins in &s.body {
             let step_label = if steps::is_step(ins) {
@@ -464,7 +475,8 @@ impl Builder<'_> {
                 .expand(&lookup, escape)
                 .map_err(|e| BuildError::at(ins, e.to_string()))?;
             let t = Instant::now();
-            let vi = step_label.map(|l| self.vertex(format!("{l} {}", ins.original)));
+            let vi = step_label
+                .map(|l| self.vertex(format!("{l} {}", display_name(ins, &lookup, escape))));
             let cached = steps::apply(
                 self.engine,
                 &mut state,
@@ -557,6 +569,8 @@ impl Builder<'_> {
             env_args: BTreeMap::new(),
             platform,
             clock: steps::rfc3339(epoch),
+            cmd_set: false,
+            global_args: BTreeMap::new(),
             mtime: epoch.max(0) as u64,
         };
         Ok((state, name, fresh))
@@ -610,6 +624,8 @@ impl State {
             env_args: BTreeMap::new(),
             platform,
             clock: steps::rfc3339(epoch),
+            cmd_set: false,
+            global_args: BTreeMap::new(),
             mtime: epoch.max(0) as u64,
         }
     }
@@ -629,6 +645,21 @@ impl State {
         }
         vars
     }
+}
+
+/// A step's name as BuildKit shows it: the instruction with its keyword in
+/// capitals and variables expanded (left as written if expansion fails).
+fn display_name(
+    ins: &Instruction,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    escape: char,
+) -> String {
+    let (kw, rest) = ins
+        .original
+        .split_once(char::is_whitespace)
+        .unwrap_or((&ins.original, ""));
+    let rest = dockerfile::expand(rest, lookup, escape).unwrap_or_else(|_| rest.to_string());
+    format!("{} {rest}", kw.to_uppercase())
 }
 
 fn from_image(

@@ -123,7 +123,12 @@ pub(crate) fn apply(
         Kind::Arg(args) => {
             let mut shown = Vec::new();
             for (k, default) in args {
-                let value = build_args.get(k).cloned().or_else(|| default.clone());
+                // A build arg wins; then the default; then a global ARG of the same name.
+                let value = build_args
+                    .get(k)
+                    .cloned()
+                    .or_else(|| default.clone())
+                    .or_else(|| state.global_args.get(k).cloned());
                 match &value {
                     Some(v) => {
                         state.env_args.insert(k.clone(), v.clone());
@@ -168,44 +173,53 @@ pub(crate) fn apply(
             for v in vols {
                 cfg_obj(state, "Volumes").insert(v.clone(), json!({}));
             }
-            history(state, format!("VOLUME {}", go_quoted_list(vols)), true);
+            history(state, format!("VOLUME [{}]", vols.join(" ")), true);
         }
         Kind::Cmd(c) => {
             let v = argv(state, c);
             state.config["config"]["Cmd"] = json!(v);
+            state.config["config"]["ArgsEscaped"] = json!(true);
+            state.cmd_set = true;
             history(state, format!("CMD {}", go_quoted_list(&v)), true);
         }
         Kind::Entrypoint(c) => {
             let v = argv(state, c);
             state.config["config"]["Entrypoint"] = json!(v);
-            // BuildKit resets CMD inherited from the base when ENTRYPOINT is set.
-            if state.config["config"]["Cmd"].is_array() && !cmd_set_in_stage(state) {
+            // BuildKit clears CMD when ENTRYPOINT is set, unless this stage
+            // set CMD itself.
+            if !state.cmd_set {
                 state.config["config"]["Cmd"] = Value::Null;
             }
             history(state, format!("ENTRYPOINT {}", go_quoted_list(&v)), true);
         }
         Kind::Shell(v) => {
             state.config["config"]["Shell"] = json!(v);
-            history(state, format!("SHELL {}", go_quoted_list(v)), true);
+            history(state, format!("SHELL [{}]", v.join(" ")), true);
         }
         Kind::Healthcheck(h) => {
+            let mut nanos = [0i64; 4];
             let v = match h {
                 None => json!({"Test": ["NONE"]}),
                 Some(h) => {
                     let mut o = json!({"Test": h.test});
-                    for (k, val) in [
+                    let fields = [
                         ("Interval", &h.interval),
                         ("Timeout", &h.timeout),
                         ("StartPeriod", &h.start_period),
                         ("StartInterval", &h.start_interval),
-                    ] {
+                    ];
+                    for (i, (k, val)) in fields.into_iter().enumerate() {
                         if let Some(d) = val {
-                            o[k] = json!(
-                                parse_duration_ns(d).map_err(|m| BuildError::at(original, m))?
-                            );
+                            let n = crate::dockerfile::go_duration_nanos(d).ok_or_else(|| {
+                                BuildError::at(original, format!("time: invalid duration \"{d}\""))
+                            })?;
+                            nanos[i] = n;
+                            if n != 0 {
+                                o[k] = json!(n);
+                            }
                         }
                     }
-                    if let Some(r) = h.retries {
+                    if let Some(r) = h.retries.filter(|r| *r != 0) {
                         o["Retries"] = json!(r);
                     }
                     o
@@ -219,10 +233,21 @@ pub(crate) fn apply(
                         .collect()
                 })
                 .unwrap_or_default();
+            let retries = v["Retries"].as_u64().unwrap_or(0);
             state.config["config"]["Healthcheck"] = v;
+            // BuildKit writes Go's `%q` of the config struct pointer.
+            let durations: Vec<String> = nanos
+                .iter()
+                .map(|n| format!("\"{}\"", go_duration_string(*n)))
+                .collect();
             history(
                 state,
-                format!("HEALTHCHECK &{{{} \"{}\"}}", go_quoted_list(&test), ""),
+                format!(
+                    "HEALTHCHECK &{{{} {} {}}}",
+                    go_quoted_list(&test),
+                    durations.join(" "),
+                    go_quote_rune(retries)
+                ),
                 true,
             );
         }
@@ -236,7 +261,7 @@ pub(crate) fn apply(
                 .as_array_mut()
                 .expect("array")
                 .push(Value::String(text.clone()));
-            history(state, format!("ONBUILD {text}"), true);
+            // BuildKit records ONBUILD in the config only, with no history entry.
         }
         Kind::Workdir(dir) => {
             let cur = state.config["config"]["WorkingDir"]
@@ -254,7 +279,18 @@ pub(crate) fn apply(
             let fs = rootfs(engine, state)?;
             let missing = !fs.is_dir(&path);
             let cached = if missing {
-                let entries = mkdir_entries(fs, &path, mtime, 0, 0);
+                // BuildKit creates the directory as the current USER.
+                let user = state.config["config"]["User"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                let fs = rootfs(engine, state)?;
+                let (uid, gid) = if user.is_empty() {
+                    (0, 0)
+                } else {
+                    chown_ids(fs, &user).unwrap_or((0, 0))
+                };
+                let entries = mkdir_entries(fs, &path, mtime, uid, gid);
                 commit_layer(engine, state, entries, no_cache)?
             } else {
                 false
@@ -278,10 +314,6 @@ pub(crate) fn apply(
         Kind::Unknown { .. } => unreachable!("unknown instructions only occur inside ONBUILD"),
     }
     Ok(false)
-}
-
-fn cmd_set_in_stage(_state: &State) -> bool {
-    false
 }
 
 /// EXPOSE values: `80`, `80/tcp`, `53/udp`, ranges `8000-8002`.
@@ -310,39 +342,65 @@ fn expand_port(p: &str) -> Result<Vec<String>, String> {
     Ok((lo..=hi).map(|n| format!("{n}/{proto}")).collect())
 }
 
-/// Go duration strings (`30s`, `1m30s`, `500ms`) to nanoseconds.
-fn parse_duration_ns(s: &str) -> Result<i64, String> {
-    let mut total: f64 = 0.0;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(format!("time: invalid duration \"{s}\""));
+/// Go's `time.Duration.String()`: `30s`, `1m30s`, `1h0m0s`, `500ms`, `0s`.
+pub fn go_duration_string(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
     }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (num, tail) = rest.split_at(num_end);
-        let unit_end = tail
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(tail.len());
-        let (unit, tail) = tail.split_at(unit_end);
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("time: invalid duration \"{s}\""))?;
-        let mult = match unit {
-            "ns" => 1.0,
-            "us" | "µs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            "" => return Err(format!("time: missing unit in duration \"{s}\"")),
-            _ => return Err(format!("time: unknown unit \"{unit}\" in duration \"{s}\"")),
+    let neg = ns < 0;
+    let u = ns.unsigned_abs();
+    let sign = if neg { "-" } else { "" };
+    if u < 1_000_000_000 {
+        let (unit, div) = if u < 1_000 {
+            ("ns", 1)
+        } else if u < 1_000_000 {
+            ("µs", 1_000)
+        } else {
+            ("ms", 1_000_000)
         };
-        total += n * mult;
-        rest = tail;
+        return format!("{sign}{}{unit}", frac(u, div));
     }
-    Ok(total as i64)
+    let secs = u / 1_000_000_000;
+    let (h, m) = (secs / 3600, (secs / 60) % 60);
+    let s = frac(u % 60_000_000_000, 1_000_000_000);
+    match (h, m) {
+        (0, 0) => format!("{sign}{s}s"),
+        (0, m) => format!("{sign}{m}m{s}s"),
+        (h, m) => format!("{sign}{h}h{m}m{s}s"),
+    }
+}
+
+/// `n / div` with Go's trimmed fractional digits (`1.5`, `2`).
+fn frac(n: u64, div: u64) -> String {
+    let whole = n / div;
+    let rest = n % div;
+    if rest == 0 {
+        return whole.to_string();
+    }
+    let width = div.ilog10() as usize;
+    let digits = format!("{rest:0width$}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Go's `%q` of an integer: a quoted rune literal (`'\x03'`, `'A'`).
+pub fn go_quote_rune(n: u64) -> String {
+    match char::from_u32(n as u32) {
+        Some(c) if (0x20..0x7f).contains(&n) && c != '\'' && c != '\\' => format!("'{c}'"),
+        Some('\'') => "'\\''".into(),
+        Some('\\') => "'\\\\'".into(),
+        _ if n < 0x80 => match n {
+            7 => "'\\a'".into(),
+            8 => "'\\b'".into(),
+            9 => "'\\t'".into(),
+            10 => "'\\n'".into(),
+            11 => "'\\v'".into(),
+            12 => "'\\f'".into(),
+            13 => "'\\r'".into(),
+            _ => format!("'\\x{n:02x}'"),
+        },
+        Some(c) => format!("'{c}'"),
+        None => format!("'\\U{n:08x}'"),
+    }
 }
 
 /// The stage's merged root file system, loaded on first need.
@@ -693,19 +751,18 @@ fn copy_history(state: &mut State, verb: &str, c: &CopyArgs) {
     );
 }
 
+/// The flags BuildKit writes into COPY/ADD history: `--parents`,
+/// `--chown`, `--chmod` (never `--from` or `--link`).
 fn copy_flags(c: &CopyArgs) -> String {
     let mut f = String::new();
-    if let Some(v) = &c.from {
-        f.push_str(&format!("--from={v} "));
+    if c.parents {
+        f.push_str("--parents ");
     }
     if let Some(v) = &c.chown {
         f.push_str(&format!("--chown={v} "));
     }
     if let Some(v) = &c.chmod {
         f.push_str(&format!("--chmod={v} "));
-    }
-    if c.link {
-        f.push_str("--link ");
     }
     f
 }
@@ -757,4 +814,33 @@ pub(crate) fn final_config(config: Value, state: &State) -> Value {
 #[allow(dead_code)]
 fn content_of(s: &str) -> Content {
     Content::bytes(s.as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations_print_as_go_does() {
+        let cases = [
+            (0, "0s"),
+            (30_000_000_000, "30s"),
+            (90_000_000_000, "1m30s"),
+            (3_600_000_000_000, "1h0m0s"),
+            (500_000_000, "500ms"),
+            (1_500_000_000, "1.5s"),
+            (2_000, "2µs"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(go_duration_string(n), want);
+        }
+    }
+
+    #[test]
+    fn go_rune_quotes() {
+        assert_eq!(go_quote_rune(3), "'\\x03'");
+        assert_eq!(go_quote_rune(0), "'\\x00'");
+        assert_eq!(go_quote_rune(65), "'A'");
+        assert_eq!(go_quote_rune(10), "'\\n'");
+    }
 }
