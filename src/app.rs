@@ -26,8 +26,12 @@ pub struct Session {
     pub cwd: PathBuf,
     /// When set, file builtins may not leave this folder.
     pub confine: Option<PathBuf>,
-    /// Lines run so far in this session (for `grade` transcripts).
+    /// Whether this session is the interactive REPL.
     pub interactive: bool,
+    /// Variables set with `export NAME=value` in this session.
+    pub vars: std::collections::BTreeMap<String, String>,
+    /// `NAME=value` words in front of the current line (`DOCKER_BUILDKIT=0 docker build .`).
+    pub line_vars: std::collections::BTreeMap<String, String>,
 }
 
 impl Session {
@@ -37,7 +41,19 @@ impl Session {
             cwd,
             confine: None,
             interactive: false,
+            vars: Default::default(),
+            line_vars: Default::default(),
         }
+    }
+
+    /// A variable as the line sees it: its own `NAME=value` prefix, then the
+    /// session's `export`s, then the process environment.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.line_vars
+            .get(name)
+            .or_else(|| self.vars.get(name))
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
     }
 
     /// The home the image engine works on: the active exercise's sandbox,
@@ -130,14 +146,53 @@ impl Session {
             Some("imagelab") => words[1..].to_vec(),
             _ => words.to_vec(),
         };
-        if words.is_empty() {
+        // `NAME=value ... command`: variables for this line only; `export
+        // NAME=value`: for the rest of the session.
+        let is_assignment = |w: &str| {
+            w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty()
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !k.starts_with(|c: char| c.is_ascii_digit())
+            })
+        };
+        if words.first().map(String::as_str) == Some("export") {
+            for w in &words[1..] {
+                match w.split_once('=') {
+                    Some((k, v)) if is_assignment(w) => {
+                        self.vars.insert(k.to_string(), v.to_string());
+                    }
+                    _ => {
+                        let _ = writeln!(io.err, "export: {w}: not a NAME=value assignment");
+                        return 1;
+                    }
+                }
+            }
             return 0;
         }
-        // `trivy`, `hadolint` and friends arrive with their issues.
-        match cli::parse_line(&words) {
-            Ok(line) => self.dispatch(line, io),
-            Err(e) => report_parse_error(&words, e, io),
+        let n = words.iter().take_while(|w| is_assignment(w)).count();
+        if n == words.len() {
+            for w in &words {
+                let (k, v) = w.split_once('=').expect("assignment");
+                self.vars.insert(k.to_string(), v.to_string());
+            }
+            return 0;
         }
+        let prefix: std::collections::BTreeMap<String, String> = words[..n]
+            .iter()
+            .filter_map(|w| {
+                w.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+            })
+            .collect();
+        let words = &words[n..];
+        let saved = std::mem::replace(&mut self.line_vars, prefix);
+        // `trivy`, `hadolint` and friends arrive with their issues.
+        let code = match cli::parse_line(words) {
+            Ok(line) => self.dispatch(line, io),
+            Err(e) => report_parse_error(words, e, io),
+        };
+        self.line_vars = saved;
+        code
     }
 
     pub fn dispatch(&mut self, line: Line, io: &mut Io) -> i32 {
