@@ -274,6 +274,12 @@ pub struct BuildArgs {
     /// Always attempt to pull all referenced images
     #[arg(long)]
     pub pull: bool,
+    /// Write the image ID to a file
+    #[arg(long, value_name = "string")]
+    pub iidfile: Option<String>,
+    /// Squash newly built layers into a single new layer
+    #[arg(long, hide = true)]
+    pub squash: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

@@ -484,24 +484,37 @@ impl Engine {
                 }
                 return Ok((events, vec![], vec![]));
             }
-            let summary = idx.images.remove(&id).expect("resolved image exists");
-            idx.bases.retain(|_, v| *v != id);
-            events.push(Removed::Deleted(id.clone()));
-            // Layers no other image uses are released; report their chain IDs top-down.
-            let live: std::collections::HashSet<Digest> = idx
-                .images
-                .values()
-                .flat_map(|s| s.layers.iter().cloned())
-                .collect();
-            let chain = chain_ids(&summary.layers);
+            // The image goes, then each untagged parent left without children
+            // (the intermediate images of a classic build), as moby prunes.
+            let mut deleted = Vec::new();
             let mut released = Vec::new();
-            for (i, l) in summary.layers.iter().enumerate().rev() {
-                if !live.contains(l) && !released.contains(l) {
-                    released.push(l.clone());
-                    events.push(Removed::Deleted(chain[i].clone()));
+            let mut next = Some(id);
+            while let Some(id) = next.take() {
+                let summary = idx.images.remove(&id).expect("image exists");
+                idx.bases.retain(|_, v| *v != id);
+                events.push(Removed::Deleted(id.clone()));
+                // Layers no other image uses are released; report their chain IDs top-down.
+                let live: std::collections::HashSet<Digest> = idx
+                    .images
+                    .values()
+                    .flat_map(|s| s.layers.iter().cloned())
+                    .collect();
+                let chain = chain_ids(&summary.layers);
+                for (i, l) in summary.layers.iter().enumerate().rev() {
+                    if !live.contains(l) && !released.contains(l) {
+                        released.push(l.clone());
+                        events.push(Removed::Deleted(chain[i].clone()));
+                    }
                 }
+                deleted.push(id);
+                next = summary.parent.filter(|p| {
+                    idx.images.contains_key(p)
+                        && idx.tags_of(p).is_empty()
+                        && idx.digests_of(p).is_empty()
+                        && idx.children_of(p).is_empty()
+                });
             }
-            Ok((events, vec![id], released))
+            Ok((events, deleted, released))
         })?;
         if !images.is_empty() {
             let idx = self.index()?;

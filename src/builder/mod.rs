@@ -13,6 +13,7 @@
 
 pub mod context;
 pub mod ignore;
+pub mod legacy;
 mod steps;
 
 use crate::digest::Digest;
@@ -39,6 +40,10 @@ pub struct BuildOptions {
     pub no_cache: bool,
     /// `--label k=v`.
     pub labels: Vec<(String, String)>,
+    /// `DOCKER_BUILDKIT=0`: the classic builder (see [`legacy`]).
+    pub legacy: bool,
+    /// `--squash` (classic builder): the new layers merged into one.
+    pub squash: bool,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -102,6 +107,8 @@ pub struct BuildOutcome {
     pub warnings: Vec<String>,
     pub dockerfile_name: String,
     pub dockerfile_text: String,
+    /// The classic builder's output (`Step 1/3 : FROM alpine`, ` ---> id`).
+    pub legacy_lines: Vec<String>,
     pub result: Result<Digest, BuildError>,
 }
 
@@ -115,6 +122,10 @@ pub fn build(engine: &Engine, opts: &BuildOptions) -> BuildOutcome {
         dockerfile_name: "Dockerfile".into(),
         dockerfile_text: String::new(),
         pending_context: None,
+        lines: Vec::new(),
+        step: 1,
+        total: 0,
+        legacy_ctx: None,
     };
     let result = b.run();
     if result.is_err()
@@ -129,6 +140,7 @@ pub fn build(engine: &Engine, opts: &BuildOptions) -> BuildOutcome {
         warnings: b.warnings,
         dockerfile_name: b.dockerfile_name,
         dockerfile_text: b.dockerfile_text,
+        legacy_lines: b.lines,
         result,
     }
 }
@@ -142,6 +154,12 @@ struct Builder<'a> {
     dockerfile_text: String,
     /// The context vertex, shown after the first FROM.
     pending_context: Option<Vertex>,
+    /// Legacy builder: output lines, the next step number and the total.
+    lines: Vec<String>,
+    step: usize,
+    total: usize,
+    /// Legacy builder: the context, sent before the Dockerfile is parsed.
+    legacy_ctx: Option<Context>,
 }
 
 /// One stage of a Dockerfile: its FROM and the instructions after it.
@@ -168,6 +186,11 @@ pub(crate) struct State {
     /// `ARG name` without a default inherits.
     pub global_args: BTreeMap<String, String>,
     pub mtime: u64,
+    /// Legacy builder: the image the last step committed (none on scratch).
+    pub image: Option<Digest>,
+    pub legacy: bool,
+    /// Legacy `--squash`: the stage's base image and its layer count.
+    pub base: (Option<Digest>, usize),
 }
 
 impl Builder<'_> {
@@ -206,6 +229,20 @@ impl Builder<'_> {
             .push(format!("transferring dockerfile: {}B", text.len()));
         self.vertices[v].seconds = t.elapsed().as_secs_f64();
         self.dockerfile_text = text.clone();
+        if self.opts.legacy {
+            // The classic CLI sends the whole context before the daemon
+            // reads the Dockerfile.
+            let ignore_text = std::fs::read_to_string(ignore_path(&ctx_dir, &df_path)).ok();
+            let ctx =
+                Context::load(&ctx_dir, ignore_text.as_deref()).map_err(|e| BuildError::Solve {
+                    message: format!("failed to read build context: {e}"),
+                    lines: None,
+                })?;
+            let size = crate::format::human_size(legacy::context_tar_size(&ctx));
+            self.lines
+                .push(format!("Sending build context to Docker daemon  {size:>8}"));
+            self.legacy_ctx = Some(ctx);
+        }
         let df = dockerfile::parse(&text);
         if let Some(d) = df.first_error() {
             return Err(BuildError::Parse {
@@ -285,7 +322,28 @@ impl Builder<'_> {
                 })?,
             None => stages.len() - 1,
         };
-        let needed = needed_stages(&stages, target, &global_env, df.escape);
+        let needed = if self.opts.legacy {
+            // The classic builder builds every stage up to the target, in order.
+            (0..=target).collect()
+        } else {
+            needed_stages(&stages, target, &global_env, df.escape)
+        };
+        if self.opts.legacy {
+            let globals: Vec<&Instruction> = df
+                .instructions
+                .iter()
+                .take_while(|i| !matches!(i.kind, Kind::From { .. }))
+                .collect();
+            self.total = globals.len()
+                + stages[..=target]
+                    .iter()
+                    .map(|s| 1 + s.body.len())
+                    .sum::<usize>()
+                + self.opts.labels.len();
+            for g in globals {
+                self.step_line(g);
+            }
+        }
 
         // Load metadata for every external base, then the .dockerignore and context.
         let mut bases: BTreeMap<usize, String> = BTreeMap::new();
@@ -311,21 +369,7 @@ impl Builder<'_> {
                 bases.insert(s.index, full);
             }
         }
-        let ignore_path = {
-            let specific = df_path.with_file_name(format!(
-                "{}.dockerignore",
-                df_path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default()
-            ));
-            if specific.exists() {
-                specific
-            } else {
-                ctx_dir.join(".dockerignore")
-            }
-        };
-        let ignore_text = std::fs::read_to_string(&ignore_path).ok();
+        let ignore_text = std::fs::read_to_string(ignore_path(ctx_dir, df_path)).ok();
         let v = self.vertex("[internal] load .dockerignore");
         self.vertices[v].logs.push(format!(
             "transferring context: {}B",
@@ -340,7 +384,9 @@ impl Builder<'_> {
                     _ => false,
                 })
             });
-        let ctx = if uses_context {
+        let ctx = if let Some(ctx) = self.legacy_ctx.take() {
+            ctx
+        } else if uses_context {
             // BuildKit starts sending the context while the first FROM
             // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
@@ -371,7 +417,7 @@ impl Builder<'_> {
                 &build_args,
                 &ctx,
                 df.escape,
-                s.index == target && stages.len() > 1,
+                s.index == target,
                 stages.len() > 1,
             )?;
             if s.index == target {
@@ -405,7 +451,7 @@ impl Builder<'_> {
         build_args: &BTreeMap<String, String>,
         ctx: &Context,
         escape: char,
-        _is_target: bool,
+        is_target: bool,
         multi: bool,
     ) -> Result<State, BuildError> {
         let total = 1 + s.body.iter().filter(|i| steps::is_step(i)).count();
@@ -420,6 +466,17 @@ impl Builder<'_> {
         };
         let image =
             from_image(s.from, global_env, escape).map_err(|m| BuildError::at(s.from, m))?;
+        let legacy = self.opts.legacy;
+        if legacy {
+            self.step_line(s.from);
+            let is_stage = stages[..s.index]
+                .iter()
+                .any(|p| p.name.as_deref() == Some(&image.to_lowercase()));
+            if !is_stage && image != "scratch" {
+                self.legacy_pull(&image)
+                    .map_err(|e| BuildError::at(s.from, e.to_string()))?;
+            }
+        }
         let t = Instant::now();
         let mut state = if let Some(prev) = stages[..s.index]
             .iter()
@@ -461,6 +518,12 @@ impl Builder<'_> {
             self.vertices.push(v);
         }
         state.global_args = global_env.clone();
+        state.legacy = legacy;
+        state.base = (state.image.clone(), state.layers.len());
+        if legacy {
+            let id = state.image.as_ref().map(|i| i.short()).unwrap_or_default();
+            self.lines.push(format!(" ---> {id}"));
+        }
         let mut n = 1;
         for ins in &s.body {
             let step_label = if steps::is_step(ins) {
@@ -477,6 +540,14 @@ impl Builder<'_> {
             let t = Instant::now();
             let vi = step_label
                 .map(|l| self.vertex(format!("{l} {}", display_name(ins, &lookup, escape))));
+            if legacy {
+                self.step_line(ins);
+                if let Kind::Run { .. } = ins.kind {
+                    let c = legacy::container_id(&state, &ins.original);
+                    self.lines.push(format!(" ---> Running in {c}"));
+                }
+            }
+            let history_len = history_len(&state);
             let cached = steps::apply(
                 self.engine,
                 &mut state,
@@ -493,8 +564,120 @@ impl Builder<'_> {
                 self.vertices[v].cached = cached;
                 self.vertices[v].seconds = t.elapsed().as_secs_f64();
             }
+            if legacy {
+                self.legacy_commit(&mut state, &expanded, ctx, history_len)?;
+            }
+        }
+        if legacy && is_target {
+            // The classic builder appends `--label`s to the last stage as
+            // LABEL instructions of their own, sorted by key.
+            let mut labels = self.opts.labels.clone();
+            labels.sort();
+            for (k, v) in labels {
+                let ins = Instruction {
+                    line: 0,
+                    end_line: 0,
+                    original: format!("LABEL {k}={v}"),
+                    kind: Kind::Label(vec![(k, v)]),
+                };
+                self.step_line(&ins);
+                let history_len = history_len(&state);
+                steps::apply(
+                    self.engine,
+                    &mut state,
+                    &ins,
+                    &ins,
+                    ctx,
+                    done,
+                    stages,
+                    build_args,
+                    self.opts.no_cache,
+                    &mut self.warnings,
+                )?;
+                self.legacy_commit(&mut state, &ins, ctx, history_len)?;
+            }
         }
         Ok(state)
+    }
+
+    /// Legacy builder: `Step N/M : <instruction as written>`.
+    fn step_line(&mut self, ins: &Instruction) {
+        self.lines.push(format!(
+            "Step {}/{} : {}",
+            self.step, self.total, ins.original
+        ));
+        self.step += 1;
+    }
+
+    /// Legacy builder: a base image missing locally is pulled (and tagged),
+    /// with the pull's progress in the output.
+    fn legacy_pull(&mut self, image: &str) -> Result<(), EngineError> {
+        if self.engine.lookup(image).is_ok() {
+            return Ok(());
+        }
+        let r = Reference::parse(image)?.with_default_tag();
+        if self.engine.index()?.tags.contains_key(&r.to_string()) {
+            return Ok(());
+        }
+        let pulled = self.engine.pull(image, &crate::engine::host_platform())?;
+        let r = pulled.reference;
+        self.lines.push(format!(
+            "{}: Pulling from {}",
+            r.tag().unwrap_or("latest"),
+            r.path()
+        ));
+        for (d, had) in &pulled.layers {
+            let what = if *had {
+                "Already exists"
+            } else {
+                "Pull complete"
+            };
+            self.lines.push(format!("{}: {what}", d.short()));
+        }
+        self.lines.push(format!("Digest: {}", pulled.digest));
+        self.lines.push(format!(
+            "Status: Downloaded newer image for {}",
+            r.familiar_string()
+        ));
+        Ok(())
+    }
+
+    /// Legacy builder: commits the step's image and reports it.
+    fn legacy_commit(
+        &mut self,
+        state: &mut State,
+        ins: &Instruction,
+        ctx: &Context,
+        history_len: usize,
+    ) -> Result<(), BuildError> {
+        // Replace the BuildKit history entry the step wrote (if any) with
+        // the classic builder's.
+        let empty = if self::history_len(state) > history_len {
+            let h = state.config["history"]
+                .as_array_mut()
+                .and_then(|a| a.pop())
+                .unwrap_or_default();
+            h["empty_layer"].as_bool().unwrap_or(false)
+        } else {
+            true
+        };
+        let created_by = legacy::created_by(ins, state, ctx);
+        let container = legacy::container_id(state, &created_by);
+        match legacy::commit(self.engine, state, created_by, empty, self.opts.no_cache)? {
+            legacy::Committed::Cached(id) => {
+                self.lines.push(" ---> Using cache".into());
+                self.lines.push(format!(" ---> {}", id.short()));
+            }
+            legacy::Committed::New(id) => {
+                if !matches!(ins.kind, Kind::Copy(_) | Kind::Add(_)) {
+                    self.lines.push(format!(" ---> Running in {container}"));
+                    self.lines
+                        .push(format!(" ---> Removed intermediate container {container}"));
+                }
+                self.lines.push(format!(" ---> {}", id.short()));
+            }
+        }
+        Ok(())
     }
 
     fn source_date_epoch(&self, build_args: &BTreeMap<String, String>) -> Option<i64> {
@@ -512,10 +695,20 @@ impl Builder<'_> {
         image: &str,
         build_args: &BTreeMap<String, String>,
     ) -> Result<(State, String, Vec<String>), EngineError> {
-        let r = Reference::parse(image)?.with_default_tag();
+        // The classic builder resolves FROM through the daemon's image
+        // store, image IDs included; BuildKit only by reference.
+        let local_id = if self.opts.legacy {
+            self.engine.lookup(image).ok().map(|i| i.id)
+        } else {
+            None
+        };
+        let r = match &local_id {
+            Some(_) => Reference::parse("scratch")?,
+            None => Reference::parse(image)?.with_default_tag(),
+        };
         let idx = self.engine.index()?;
         let platform = crate::engine::host_platform();
-        let (id, fresh, name) = match idx.tags.get(&r.to_string()) {
+        let (id, fresh, name) = match local_id.as_ref().or_else(|| idx.tags.get(&r.to_string())) {
             Some(id) => (id.clone(), Vec::new(), r.to_string()),
             None => {
                 let Some((base, tag)) = Engine::catalog_entry(&r) else {
@@ -565,18 +758,43 @@ impl Builder<'_> {
             config,
             layers,
             rootfs: None,
-            cache_key: id,
+            cache_key: id.clone(),
             env_args: BTreeMap::new(),
             platform,
             clock: steps::rfc3339(epoch),
             cmd_set: false,
             global_args: BTreeMap::new(),
             mtime: epoch.max(0) as u64,
+            image: Some(id),
+            legacy: false,
+            base: (None, 0),
         };
         Ok((state, name, fresh))
     }
 
-    fn export(&mut self, state: State) -> Result<Digest, BuildError> {
+    fn export(&mut self, mut state: State) -> Result<Digest, BuildError> {
+        if self.opts.legacy {
+            if self.opts.squash && state.image.is_some() {
+                let (base, n) = state.base.clone();
+                legacy::squash(self.engine, &mut state, n, base)?;
+            }
+            let Some(id) = state.image.clone() else {
+                return Err(BuildError::Solve {
+                    message: "No image was generated. Is your Dockerfile empty?".into(),
+                    lines: None,
+                });
+            };
+            self.lines
+                .push(format!("Successfully built {}", id.short()));
+            for r in &self.opts.tags {
+                self.engine.tag(&id, r)?;
+                self.lines.push(format!(
+                    "Successfully tagged {}",
+                    r.clone().with_default_tag().familiar_string()
+                ));
+            }
+            return Ok(id);
+        }
         let t = Instant::now();
         let v = self.vertex("exporting to image");
         self.vertices[v].logs.push("exporting layers".into());
@@ -627,6 +845,9 @@ impl State {
             cmd_set: false,
             global_args: BTreeMap::new(),
             mtime: epoch.max(0) as u64,
+            image: None,
+            legacy: false,
+            base: (None, 0),
         }
     }
 
@@ -644,6 +865,27 @@ impl State {
             vars.entry(k.clone()).or_insert_with(|| v.clone());
         }
         vars
+    }
+}
+
+fn history_len(state: &State) -> usize {
+    state.config["history"].as_array().map_or(0, |a| a.len())
+}
+
+/// `.dockerignore` for a build: `<Dockerfile>.dockerignore` next to the
+/// Dockerfile when there is one, else the context's own.
+fn ignore_path(ctx_dir: &Path, df_path: &Path) -> PathBuf {
+    let specific = df_path.with_file_name(format!(
+        "{}.dockerignore",
+        df_path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    ));
+    if specific.exists() {
+        specific
+    } else {
+        ctx_dir.join(".dockerignore")
     }
 }
 

@@ -36,7 +36,7 @@ pub fn go_quoted_list(items: &[String]) -> String {
     format!("[{}]", q.join(" "))
 }
 
-fn shell_of(state: &State) -> Vec<String> {
+pub(crate) fn shell_of(state: &State) -> Vec<String> {
     state.config["config"]["Shell"]
         .as_array()
         .map(|a| {
@@ -605,7 +605,12 @@ fn copy(
         };
         if found.is_empty() {
             let shown = format!("/{}", clean_path(src));
-            let msg = if c.from.is_none() {
+            let msg = if state.legacy {
+                format!(
+                    "{verb} failed: file not found in build context or excluded by .dockerignore: stat {}: file does not exist",
+                    clean_path(src)
+                )
+            } else if c.from.is_none() {
                 let r = &ctx.checksum(&[]).hex()[..25];
                 format!(
                     "failed to compute cache key: failed to calculate checksum of ref {r}::{r}: \"{shown}\": not found"

@@ -38,7 +38,24 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
         )?;
         return Ok(1);
     }
+    // `DOCKER_BUILDKIT=0` (a line prefix, an `export`, or the environment)
+    // selects the classic builder, as the docker CLI does.
+    let legacy = match s.var("DOCKER_BUILDKIT").filter(|v| !v.is_empty()) {
+        None => false,
+        Some(v) => match go_parse_bool(&v) {
+            Some(b) => !b,
+            None => {
+                writeln!(
+                    io.err,
+                    "DOCKER_BUILDKIT environment variable expects boolean value: strconv.ParseBool: parsing {v:?}: invalid syntax"
+                )?;
+                return Ok(1);
+            }
+        },
+    };
     let opts = BuildOptions {
+        legacy,
+        squash: a.squash && legacy,
         context: s.path(&a.args[0]),
         dockerfile: a.file.as_deref().map(|f| s.path(f)),
         tags,
@@ -62,6 +79,15 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             .collect(),
     };
     let engine = s.engine()?;
+    if legacy {
+        return legacy_run(s, &a, &engine, &opts, io);
+    }
+    if a.squash {
+        writeln!(
+            io.err,
+            "WARNING: experimental flag squash is removed with BuildKit. You should squash inside build using a multi-stage Dockerfile for efficiency."
+        )?;
+    }
     let started = std::time::Instant::now();
     let outcome = builder::build(&engine, &opts);
     let total = started.elapsed().as_secs_f64();
@@ -83,7 +109,7 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             if quiet {
                 writeln!(io.out, "{id}")?;
             }
-            Ok(0)
+            write_iidfile(s, &a, id, io)
         }
         Err(e) => {
             if let Some((start, end)) = e.lines() {
@@ -101,6 +127,84 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             writeln!(io.err, "ERROR: {e}")?;
             Ok(1)
         }
+    }
+}
+
+/// The classic builder's run: the deprecation banner, `Step N/M` lines on
+/// stdout, errors as the daemon words them.
+fn legacy_run(
+    s: &Session,
+    a: &BuildArgs,
+    engine: &crate::engine::Engine,
+    opts: &BuildOptions,
+    io: &mut Io,
+) -> anyhow::Result<i32> {
+    writeln!(io.err, "{}", builder::legacy::BANNER)?;
+    let outcome = builder::build(engine, opts);
+    if !a.quiet {
+        for l in &outcome.legacy_lines {
+            writeln!(io.out, "{l}")?;
+        }
+    }
+    match &outcome.result {
+        Ok(id) => {
+            if a.quiet {
+                writeln!(io.out, "{id}")?;
+            }
+            write_iidfile(s, a, id, io)
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            let msg = msg.strip_prefix("failed to solve: ").unwrap_or(&msg);
+            match e {
+                BuildError::NoDockerfile(_) => {
+                    let path = opts
+                        .dockerfile
+                        .clone()
+                        .unwrap_or_else(|| opts.context.join("Dockerfile"));
+                    writeln!(
+                        io.err,
+                        "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {}: no such file or directory",
+                        path.display()
+                    )?;
+                }
+                BuildError::Parse { .. } => writeln!(io.err, "Error response from daemon: {msg}")?,
+                _ => writeln!(io.err, "{msg}")?,
+            }
+            Ok(1)
+        }
+    }
+}
+
+/// `--iidfile FILE`: the image ID, without a newline, as docker writes it.
+fn write_iidfile(
+    s: &Session,
+    a: &BuildArgs,
+    id: &crate::digest::Digest,
+    io: &mut Io,
+) -> anyhow::Result<i32> {
+    if let Some(f) = &a.iidfile {
+        let path = match super::files::confined(s, f) {
+            Ok(p) => p,
+            Err(e) => {
+                writeln!(io.err, "ERROR: failed to write image ID file: {e}")?;
+                return Ok(1);
+            }
+        };
+        if let Err(e) = std::fs::write(&path, id.to_string()) {
+            writeln!(io.err, "ERROR: failed to write image ID file: {e}")?;
+            return Ok(1);
+        }
+    }
+    Ok(0)
+}
+
+/// Go's `strconv.ParseBool`.
+fn go_parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! `docker history` / `docker image history`: one row per history entry,
-//! newest first, `<missing>` for layers that are not local images.
+//! newest first. The IMAGE column walks the parent chain as moby does: the
+//! n-th row names the n-th image up the chain (the intermediate images of a
+//! classic build), `<missing>` past its end.
 
 use crate::app::{Io, Session};
 use crate::cli::HistoryArgs;
@@ -49,16 +51,22 @@ pub fn run(s: &mut Session, a: HistoryArgs, io: &mut Io) -> anyhow::Result<i32> 
         rows.push((h.clone(), size));
     }
     rows.reverse();
+    let idx = engine.index()?;
+    let mut chain = vec![img.id.clone()];
+    while let Some(p) = idx
+        .images
+        .get(chain.last().expect("non-empty"))
+        .and_then(|s| s.parent.clone())
+        .filter(|p| !chain.contains(p))
+    {
+        chain.push(p);
+    }
     let mut data = Vec::new();
     for (i, (h, size)) in rows.iter().enumerate() {
-        let id = if i == 0 {
-            if a.no_trunc {
-                img.id.to_string()
-            } else {
-                img.id.short()
-            }
-        } else {
-            "<missing>".to_string()
+        let id = match chain.get(i) {
+            Some(id) if a.no_trunc => id.to_string(),
+            Some(id) => id.short(),
+            None => "<missing>".to_string(),
         };
         let created = chrono::DateTime::parse_from_rfc3339(h["created"].as_str().unwrap_or(""))
             .map(|t| t.with_timezone(&chrono::Utc))

@@ -150,6 +150,12 @@ impl Store {
             .filter(|d| self.has_layer(d))
     }
 
+    /// A build cache entry as recorded, whatever it names (the legacy
+    /// builder records image IDs; the caller checks they still exist).
+    pub fn build_cache_entry(&self, key: &str) -> Option<Digest> {
+        self.read_build_cache().get(key).cloned()
+    }
+
     /// Records a build step's layer under its cache key.
     pub fn build_cache_put(&self, key: &str, layer: &Digest) -> Result<()> {
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
