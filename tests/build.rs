@@ -86,7 +86,7 @@ fn multi_stage_builds_only_what_the_target_needs() {
     );
     assert!(
         out.stderr
-            .contains("[stage-2 2/3] COPY --from=build /out/bin/app /app"),
+            .contains("[stage-2 1/2] COPY --from=build /out/bin/app /app"),
         "{}",
         out.stderr
     );
@@ -180,4 +180,128 @@ fn a_changed_file_invalidates_its_step_and_later_ones_only() {
         "only FROM: {}",
         no_cache.stderr
     );
+}
+
+#[test]
+fn copy_heredocs_become_files_with_expansion_unless_quoted() {
+    let mut lab = Lab::new();
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20\nARG NAME=world\nCOPY <<EOF /etc/greeting\nhello \"$NAME\"\nEOF\nCOPY --chmod=755 <<'A' <<B /opt/\nraw $NAME\nA\ncooked ${NAME}\nB\n",
+    );
+    let out = lab.ok("docker build --progress=plain -t here .");
+    assert!(
+        out.stderr.contains("[3/3] COPY --chmod=755 <<A <<B /opt/"),
+        "{}",
+        out.stderr
+    );
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("here").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    assert_eq!(fs.read("etc/greeting").unwrap(), b"hello \"world\"\n");
+    assert_eq!(fs.read("opt/A").unwrap(), b"raw $NAME\n");
+    assert_eq!(fs.read("opt/B").unwrap(), b"cooked world\n");
+    assert_eq!(fs.get("opt/B").unwrap().mode & 0o777, 0o755);
+    assert_eq!(fs.get("etc/greeting").unwrap().mode & 0o777, 0o644);
+    let hist = history(&mut lab, "here");
+    assert!(
+        hist.contains("COPY --chmod=755 <<A <<B /opt/ # buildkit"),
+        "{hist}"
+    );
+    assert!(
+        hist.contains("COPY <<EOF /etc/greeting # buildkit"),
+        "{hist}"
+    );
+}
+
+#[test]
+fn onbuild_triggers_run_in_the_child_build_and_are_not_inherited() {
+    let mut lab = Lab::new();
+    lab.write(
+        "base/Dockerfile",
+        "FROM alpine:3.20\nWORKDIR /app\nONBUILD COPY app.txt /app/\nONBUILD LABEL stage=child\n",
+    );
+    lab.ok("docker build -q -t obbase base");
+    assert_eq!(
+        config(&mut lab, "obbase")["OnBuild"],
+        serde_json::json!(["COPY app.txt /app/", "LABEL stage=child"])
+    );
+    lab.write("app.txt", "from the child's context\n");
+    lab.write(
+        "Dockerfile",
+        "FROM obbase\nCMD [\"cat\", \"/app/app.txt\"]\n",
+    );
+    let out = lab.ok("docker build --progress=plain -t child .");
+    assert!(
+        out.stderr
+            .contains("#4 [1/1] FROM docker.io/library/obbase:latest"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("] ONBUILD COPY app.txt /app/"),
+        "{}",
+        out.stderr
+    );
+    let cfg = config(&mut lab, "child");
+    assert!(cfg.get("OnBuild").is_none(), "{cfg}");
+    assert_eq!(cfg["Labels"]["stage"], "child");
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("child").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    assert_eq!(
+        fs.read("app/app.txt").unwrap(),
+        b"from the child's context\n"
+    );
+}
+
+#[test]
+fn step_numbers_count_from_only_when_it_pulls_an_image() {
+    // BuildKit numbers steps per stage; `FROM scratch` and `FROM <stage>`
+    // are not steps of their own.
+    let mut lab = Lab::new();
+    lab.write("a", "a\n");
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20 AS base\nCOPY a /a\nFROM base AS two\nCOPY a /b\nFROM scratch\nCOPY --from=two /b /c\n",
+    );
+    let out = lab.ok("docker build --progress=plain .");
+    let steps: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" [") && !l.contains("[internal]") && !l.contains("CACHED"))
+        .filter_map(|l| l.split_once(' ').map(|(_, r)| r))
+        .filter(|l| l.starts_with('['))
+        .collect();
+    let mut uniq = steps.clone();
+    uniq.dedup();
+    insta::assert_snapshot!(uniq.join("\n"), @r"
+    [base 1/2] FROM docker.io/library/alpine:3.20@sha256:a1d232ab19dadfb5f24e07321b2b13f77689c86e2cb0b4d30c7ad1eeb5007baa
+    [base 2/2] COPY a /a
+    [two 1/1] COPY a /b
+    [stage-2 1/1] COPY --from=two /b /c
+    ");
+}
+
+#[test]
+fn lint_warnings_are_summarised_after_the_build() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM alpine:3.20\nENV a b\nCMD echo hi\n");
+    let out = lab.ok("docker build --progress=plain .");
+    assert!(
+        out.stderr.ends_with(concat!(
+            "s\n\n",
+            " 2 warnings found (use docker --debug to expand):\n",
+            " - LegacyKeyValueFormat: \"ENV key=value\" should be used instead of legacy \"ENV key value\" format (line 2)\n",
+            " - JSONArgsRecommended: JSON arguments recommended for CMD to prevent unintended behavior related to OS signals (line 3)\n",
+        )),
+        "{}",
+        out.stderr
+    );
+    let quiet = lab.ok("docker build -q .");
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 }

@@ -139,3 +139,25 @@ fn buildkit_ignores_squash_with_a_warning_and_writes_iidfile() {
     assert_eq!(id, out.stdout.trim());
     assert!(!id.ends_with('\n'));
 }
+
+#[test]
+fn legacy_warns_of_build_args_no_arg_consumes() {
+    let mut lab = Lab::new();
+    lab.write(
+        "Dockerfile",
+        "ARG BASE=alpine:3.19\nFROM $BASE\nARG USED\nLABEL v=$USED\n",
+    );
+    let out = lab.ok(
+        "DOCKER_BUILDKIT=0 docker build --build-arg ZED=1 --build-arg USED=2 --build-arg AAA --build-arg http_proxy=x --build-arg BASE=alpine:3.20 .",
+    );
+    assert!(
+        out.stdout.contains(
+            "[Warning] One or more build-args [AAA ZED] were not consumed\nSuccessfully built"
+        ),
+        "{}",
+        out.stdout
+    );
+    // BuildKit has no such warning (moby/buildkit#2128).
+    let bk = lab.ok("docker build --progress=plain --build-arg ZED=1 .");
+    assert!(!bk.stderr.contains("not consumed"));
+}

@@ -381,7 +381,16 @@ impl Builder<'_> {
             .any(|s| {
                 s.body.iter().any(|i| match &i.kind {
                     Kind::Copy(c) | Kind::Add(c) => c.from.is_none(),
+                    Kind::Onbuild(_) => true,
                     _ => false,
+                })
+            })
+            || bases.values().any(|b| {
+                // A local base image with ONBUILD triggers may copy from the context.
+                self.engine.lookup(b).is_ok_and(|i| {
+                    i.config["config"]["OnBuild"]
+                        .as_array()
+                        .is_some_and(|a| !a.is_empty())
                 })
             });
         let ctx = if let Some(ctx) = self.legacy_ctx.take() {
@@ -426,6 +435,9 @@ impl Builder<'_> {
             done.insert(s.index, state);
         }
         let state = result.expect("target stage was built");
+        if self.opts.legacy {
+            self.warn_unused_build_args(df, &stages[..=target]);
+        }
         self.export(state)
     }
 
@@ -454,18 +466,26 @@ impl Builder<'_> {
         is_target: bool,
         multi: bool,
     ) -> Result<State, BuildError> {
-        let total = 1 + s.body.iter().filter(|i| steps::is_step(i)).count();
-        // BuildKit pads the step number to the width of the total
-        // (`[ 1/12]`) and names the stage when it has a name, or when
-        // there are several (`stage-N`).
-        let width = total.to_string().len();
-        let label = |n: usize| match (&s.name, multi) {
-            (Some(name), _) => format!("[{name} {n:>width$}/{total}]"),
-            (None, true) => format!("[stage-{} {n:>width$}/{total}]", s.index),
-            _ => format!("[{n:>width$}/{total}]"),
-        };
         let image =
             from_image(s.from, global_env, escape).map_err(|m| BuildError::at(s.from, m))?;
+        let prev_stage = stages[..s.index]
+            .iter()
+            .rev()
+            .find(|p| p.name.as_deref() == Some(&image.to_lowercase()));
+        // BuildKit counts FROM as a step only when it pulls an image (not
+        // for `scratch` or an earlier stage), pads the step number to the
+        // width of the total (`[ 1/12]`) and names the stage when it has a
+        // name, or when there are several (`stage-N`).
+        let from_step = usize::from(prev_stage.is_none() && image != "scratch");
+        let mut total = from_step + s.body.iter().filter(|i| steps::is_step(i)).count();
+        let label = |n: usize, total: usize| {
+            let width = total.to_string().len();
+            match (&s.name, multi) {
+                (Some(name), _) => format!("[{name} {n:>width$}/{total}]"),
+                (None, true) => format!("[stage-{} {n:>width$}/{total}]", s.index),
+                _ => format!("[{n:>width$}/{total}]"),
+            }
+        };
         let legacy = self.opts.legacy;
         if legacy {
             self.step_line(s.from);
@@ -478,17 +498,9 @@ impl Builder<'_> {
             }
         }
         let t = Instant::now();
-        let mut state = if let Some(prev) = stages[..s.index]
-            .iter()
-            .rev()
-            .find(|p| p.name.as_deref() == Some(&image.to_lowercase()))
-        {
-            let v = self.vertex(format!(
-                "{} FROM {}",
-                label(1),
-                prev.name.clone().unwrap_or_default()
-            ));
-            self.vertices[v].cached = true;
+        let mut state = if let Some(prev) = prev_stage {
+            // A stage built on an earlier stage continues its state: no
+            // vertex of its own.
             let mut st = done
                 .get(&prev.index)
                 .cloned()
@@ -502,7 +514,7 @@ impl Builder<'_> {
             let (st, name, fresh) = self
                 .base_state(&image, build_args)
                 .map_err(|e| BuildError::at(s.from, e.to_string()))?;
-            let v = self.vertex(format!("{} FROM {name}", label(1)));
+            let v = self.vertex(format!("{} FROM {name}", label(1, total)));
             if fresh.is_empty() {
                 self.vertices[v].cached = true;
             } else {
@@ -520,15 +532,34 @@ impl Builder<'_> {
         state.global_args = global_env.clone();
         state.legacy = legacy;
         state.base = (state.image.clone(), state.layers.len());
-        if legacy {
-            let id = state.image.as_ref().map(|i| i.short()).unwrap_or_default();
-            self.lines.push(format!(" ---> {id}"));
+        // ONBUILD triggers of the base run first, as steps of this stage
+        // (`[2/4] ONBUILD COPY . /app`); the new image does not keep them.
+        let triggers = onbuild_triggers(&mut state, s.from);
+        total += triggers.iter().filter(|i| steps::is_step(i)).count();
+        if legacy && !triggers.is_empty() {
+            let n = triggers.len();
+            self.lines.push(format!(
+                "# Executing {n} build trigger{}",
+                if n == 1 { "" } else { "s" }
+            ));
         }
-        let mut n = 1;
-        for ins in &s.body {
+        let body: Vec<(&Instruction, bool)> = triggers
+            .iter()
+            .map(|t| (t, true))
+            .chain(s.body.iter().map(|i| (*i, false)))
+            .collect();
+        let mut n = from_step;
+        // Legacy: ` ---> <id>` of the FROM (after its triggers) is still due.
+        let mut id_due = legacy;
+        for (ins, trigger) in body {
+            if id_due && !trigger {
+                let id = state.image.as_ref().map(|i| i.short()).unwrap_or_default();
+                self.lines.push(format!(" ---> {id}"));
+                id_due = false;
+            }
             let step_label = if steps::is_step(ins) {
                 n += 1;
-                Some(label(n))
+                Some(label(n, total))
             } else {
                 None
             };
@@ -538,9 +569,12 @@ impl Builder<'_> {
                 .expand(&lookup, escape)
                 .map_err(|e| BuildError::at(ins, e.to_string()))?;
             let t = Instant::now();
-            let vi = step_label
-                .map(|l| self.vertex(format!("{l} {}", display_name(ins, &lookup, escape))));
-            if legacy {
+            let shown = match trigger {
+                true => format!("ONBUILD {}", display_name(ins, &lookup, escape)),
+                false => display_name(ins, &lookup, escape),
+            };
+            let vi = step_label.map(|l| self.vertex(format!("{l} {shown}")));
+            if legacy && !trigger {
                 self.step_line(ins);
                 if let Kind::Run { .. } = ins.kind {
                     let c = legacy::container_id(&state, &ins.original);
@@ -565,8 +599,12 @@ impl Builder<'_> {
                 self.vertices[v].seconds = t.elapsed().as_secs_f64();
             }
             if legacy {
-                self.legacy_commit(&mut state, &expanded, ctx, history_len)?;
+                self.legacy_commit(&mut state, &expanded, ctx, history_len, !trigger)?;
             }
+        }
+        if id_due {
+            let id = state.image.as_ref().map(|i| i.short()).unwrap_or_default();
+            self.lines.push(format!(" ---> {id}"));
         }
         if legacy && is_target {
             // The classic builder appends `--label`s to the last stage as
@@ -594,10 +632,56 @@ impl Builder<'_> {
                     self.opts.no_cache,
                     &mut self.warnings,
                 )?;
-                self.legacy_commit(&mut state, &ins, ctx, history_len)?;
+                self.legacy_commit(&mut state, &ins, ctx, history_len, true)?;
             }
         }
         Ok(state)
+    }
+
+    /// Legacy builder: `[Warning] One or more build-args [A B] were not
+    /// consumed` for build args no ARG of the built stages declares (the
+    /// proxy variables excepted). BuildKit has no such warning
+    /// (moby/buildkit#2128).
+    fn warn_unused_build_args(&mut self, df: &Dockerfile, stages: &[Stage]) {
+        const BUILTIN: [&str; 10] = [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "FTP_PROXY",
+            "ftp_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ];
+        let globals = df
+            .instructions
+            .iter()
+            .take_while(|i| !matches!(i.kind, Kind::From { .. }));
+        let declared: std::collections::BTreeSet<&str> = globals
+            .chain(stages.iter().flat_map(|s| s.body.iter().copied()))
+            .filter_map(|i| match &i.kind {
+                Kind::Arg(args) => Some(args.iter().map(|(k, _)| k.as_str())),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let mut unused: Vec<&str> = self
+            .opts
+            .build_args
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !declared.contains(k) && !BUILTIN.contains(k))
+            .collect();
+        unused.sort();
+        unused.dedup();
+        if !unused.is_empty() {
+            self.lines.push(format!(
+                "[Warning] One or more build-args [{}] were not consumed",
+                unused.join(" ")
+            ));
+        }
     }
 
     /// Legacy builder: `Step N/M : <instruction as written>`.
@@ -649,6 +733,7 @@ impl Builder<'_> {
         ins: &Instruction,
         ctx: &Context,
         history_len: usize,
+        show_id: bool,
     ) -> Result<(), BuildError> {
         // Replace the BuildKit history entry the step wrote (if any) with
         // the classic builder's.
@@ -666,7 +751,9 @@ impl Builder<'_> {
         match legacy::commit(self.engine, state, created_by, empty, self.opts.no_cache)? {
             legacy::Committed::Cached(id) => {
                 self.lines.push(" ---> Using cache".into());
-                self.lines.push(format!(" ---> {}", id.short()));
+                if show_id {
+                    self.lines.push(format!(" ---> {}", id.short()));
+                }
             }
             legacy::Committed::New(id) => {
                 if !matches!(ins.kind, Kind::Copy(_) | Kind::Add(_)) {
@@ -674,7 +761,9 @@ impl Builder<'_> {
                     self.lines
                         .push(format!(" ---> Removed intermediate container {container}"));
                 }
-                self.lines.push(format!(" ---> {}", id.short()));
+                if show_id {
+                    self.lines.push(format!(" ---> {}", id.short()));
+                }
             }
         }
         Ok(())
@@ -866,6 +955,27 @@ impl State {
         }
         vars
     }
+}
+
+/// Takes the base image's ONBUILD triggers out of the config and parses
+/// them; errors point at the stage's FROM line.
+fn onbuild_triggers(state: &mut State, from: &Instruction) -> Vec<Instruction> {
+    let Some(cfg) = state.config["config"].as_object_mut() else {
+        return Vec::new();
+    };
+    let Some(serde_json::Value::Array(list)) = cfg.remove("OnBuild") else {
+        return Vec::new();
+    };
+    let text: Vec<&str> = list.iter().filter_map(|t| t.as_str()).collect();
+    dockerfile::parse(&text.join("\n"))
+        .instructions
+        .into_iter()
+        .map(|mut i| {
+            i.line = from.line;
+            i.end_line = from.end_line;
+            i
+        })
+        .collect()
 }
 
 fn history_len(state: &State) -> usize {

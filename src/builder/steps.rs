@@ -540,12 +540,6 @@ fn copy(
     no_cache: bool,
 ) -> Result<bool, BuildError> {
     let verb = if is_add { "ADD" } else { "COPY" };
-    if !c.heredocs.is_empty() {
-        return Err(BuildError::at(
-            original,
-            format!("{verb} with a heredoc is not available yet in imagelab"),
-        ));
-    }
     if c.sources
         .iter()
         .any(|s| s.contains("://") || s.starts_with("git@"))
@@ -624,10 +618,18 @@ fn copy(
         }
         matched.extend(found);
     }
-    let sources = match &source_key {
+    let mut sources = match &source_key {
         None => ctx.checksum(&matched),
         Some(k) => Digest::of(format!("{k}\n{matched:?}").as_bytes()),
     };
+    if !c.heredocs.is_empty() {
+        let docs: Vec<(&str, &str)> = c
+            .heredocs
+            .iter()
+            .map(|h| (h.name.as_str(), h.content.as_str()))
+            .collect();
+        sources = Digest::of(format!("{sources}\n{docs:?}").as_bytes());
+    }
     state.cache_key = Digest::of(format!("{}\n{sources}", state.cache_key).as_bytes());
     if from_cache(engine, state, no_cache)? {
         copy_history(state, verb, c);
@@ -657,7 +659,8 @@ fn copy(
         ),
         None => None,
     };
-    let many = matched.len() > 1 || c.sources.iter().any(|s| s.contains(['*', '?', '[']));
+    let many = matched.len() + c.heredocs.len() > 1
+        || c.sources.iter().any(|s| s.contains(['*', '?', '[']));
     let dest_is_dir = dest_is_dir_syntax || many || fs.is_dir(&dest);
     let mut entries: Vec<Entry> = Vec::new();
     let mut put = |path: String, kind: layer::Kind, mode: u32| {
@@ -724,6 +727,20 @@ fn copy(
             }
         }
     }
+    // Here-documents become files of their own (BuildKit's inline
+    // documents, mode 0644 unless --chmod).
+    for h in &c.heredocs {
+        let target = if dest_is_dir {
+            format!("{dest}/{}", h.name)
+        } else {
+            dest.clone()
+        };
+        put(
+            target,
+            layer::Kind::File(Content::bytes(h.content.as_bytes().to_vec())),
+            0o644,
+        );
+    }
     // Parent directories of the destination, as they appear in the layer diff.
     let parent = if dest_is_dir {
         dest.clone()
@@ -748,10 +765,11 @@ fn copy(
 
 fn copy_history(state: &mut State, verb: &str, c: &CopyArgs) {
     let flags = copy_flags(c);
-    let srcs = c.sources.join(" ");
+    let mut srcs: Vec<String> = c.sources.clone();
+    srcs.extend(c.heredocs.iter().map(|h| format!("<<{}", h.name)));
     history(
         state,
-        format!("{verb} {flags}{srcs} {} # buildkit", c.dest),
+        format!("{verb} {flags}{} {} # buildkit", srcs.join(" "), c.dest),
         false,
     );
 }

@@ -100,8 +100,23 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !quiet {
         if tty {
             render_tty(io, &outcome.vertices, total, outcome.result.is_ok())?;
+            if !outcome.warnings.is_empty() {
+                writeln!(io.err)?;
+            }
         } else {
             render_plain(io, &outcome.vertices, outcome.result.as_ref().err())?;
+        }
+        // buildx's summary of the Dockerfile's lint warnings.
+        let n = outcome.warnings.len();
+        if n > 0 {
+            writeln!(
+                io.err,
+                " {n} warning{} found (use docker --debug to expand):",
+                if n == 1 { "" } else { "s" }
+            )?;
+            for w in &outcome.warnings {
+                writeln!(io.err, " - {w}")?;
+            }
         }
     }
     match &outcome.result {
