@@ -305,3 +305,37 @@ fn lint_warnings_are_summarised_after_the_build() {
     let quiet = lab.ok("docker build -q .");
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
 }
+
+#[test]
+fn platform_flag_and_predefined_platform_args() {
+    let mut lab = Lab::new();
+    lab.write(
+        "Dockerfile",
+        "FROM --platform=$BUILDPLATFORM alpine:3.20 AS tools\nARG TARGETARCH BUILDARCH\nLABEL for=$TARGETARCH on=$BUILDARCH\nFROM alpine:3.20\nARG TARGETPLATFORM TARGETOS TARGETARCH TARGETVARIANT\nLABEL p=$TARGETPLATFORM os=$TARGETOS arch=$TARGETARCH v=$TARGETVARIANT\nCOPY --from=tools /etc/alpine-release /rel\n",
+    );
+    lab.ok("docker build -q --platform linux/arm64 -t arm .");
+    let out = lab
+        .ok("docker image inspect --format '{{.Architecture}}/{{.Variant}} {{json .Config.Labels}}' arm")
+        .stdout;
+    assert_eq!(
+        out.trim(),
+        r#"arm64/v8 {"arch":"arm64","os":"linux","p":"linux/arm64","v":""}"#
+    );
+    lab.ok("docker build -q --platform linux/arm64 --target tools -t tools .");
+    let tools = lab
+        .ok("docker image inspect --format '{{.Architecture}} {{json .Config.Labels}}' tools")
+        .stdout;
+    assert_eq!(tools.trim(), r#"amd64 {"for":"arm64","on":"amd64"}"#);
+    let bad = lab.run("docker build --platform linux/sparc .");
+    assert_eq!(bad.code, 1);
+    assert_eq!(
+        bad.stderr,
+        "ERROR: failed to parse platform linux/sparc: \"linux/sparc\": unknown operating system or architecture: invalid argument\n"
+    );
+    lab.write("s/Dockerfile", "FROM scratch\nLABEL a=b\n");
+    lab.ok("docker build -q --platform linux/arm/v7 -t s s");
+    let s = lab
+        .ok("docker image inspect --format '{{.Os}}/{{.Architecture}}' s")
+        .stdout;
+    assert_eq!(s.trim(), "linux/arm");
+}

@@ -287,7 +287,7 @@ fn image_config(state: &State, created: &str, parent: Option<&Digest>) -> Value 
     }
     out.insert(
         "config".into(),
-        src.get("config").cloned().unwrap_or(json!({})),
+        super::steps::sorted_maps(src.get("config").cloned().unwrap_or(json!({}))),
     );
     out.insert("architecture".into(), json!(state.platform.architecture));
     if let Some(v) = &state.platform.variant {

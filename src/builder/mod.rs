@@ -44,6 +44,8 @@ pub struct BuildOptions {
     pub legacy: bool,
     /// `--squash` (classic builder): the new layers merged into one.
     pub squash: bool,
+    /// `--platform`: the target platform (default: the host's).
+    pub platform: Option<crate::catalog::Platform>,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -302,7 +304,7 @@ impl Builder<'_> {
             });
         }
         let build_args = self.build_arg_values();
-        let global_env: BTreeMap<String, String> = global_args
+        let mut global_env: BTreeMap<String, String> = global_args
             .iter()
             .filter_map(|(k, default)| {
                 build_args
@@ -312,6 +314,14 @@ impl Builder<'_> {
                     .map(|v| (k.clone(), v))
             })
             .collect();
+        // BuildKit's predefined platform ARGs live in the global scope (a
+        // stage sees them after a bare `ARG TARGETARCH`).
+        for (k, v) in platform_args(&self.target_platform(), "TARGET")
+            .into_iter()
+            .chain(platform_args(&crate::engine::host_platform(), "BUILD"))
+        {
+            global_env.entry(k).or_insert(v);
+        }
         let target = match &self.opts.target {
             Some(t) => stages
                 .iter()
@@ -468,6 +478,9 @@ impl Builder<'_> {
     ) -> Result<State, BuildError> {
         let image =
             from_image(s.from, global_env, escape).map_err(|m| BuildError::at(s.from, m))?;
+        let platform = from_platform(s.from, global_env, escape)
+            .map_err(|m| BuildError::at(s.from, m))?
+            .unwrap_or_else(|| self.target_platform());
         let prev_stage = stages[..s.index]
             .iter()
             .rev()
@@ -509,10 +522,10 @@ impl Builder<'_> {
             st.cmd_set = false;
             st
         } else if image == "scratch" {
-            State::scratch(self.source_date_epoch(build_args))
+            State::scratch(self.source_date_epoch(build_args), platform)
         } else {
             let (st, name, fresh) = self
-                .base_state(&image, build_args)
+                .base_state(&image, build_args, &platform)
                 .map_err(|e| BuildError::at(s.from, e.to_string()))?;
             let v = self.vertex(format!("{} FROM {name}", label(1, total)));
             if fresh.is_empty() {
@@ -684,6 +697,13 @@ impl Builder<'_> {
         }
     }
 
+    fn target_platform(&self) -> crate::catalog::Platform {
+        self.opts
+            .platform
+            .clone()
+            .unwrap_or_else(crate::engine::host_platform)
+    }
+
     /// Legacy builder: `Step N/M : <instruction as written>`.
     fn step_line(&mut self, ins: &Instruction) {
         self.lines.push(format!(
@@ -703,7 +723,7 @@ impl Builder<'_> {
         if self.engine.index()?.tags.contains_key(&r.to_string()) {
             return Ok(());
         }
-        let pulled = self.engine.pull(image, &crate::engine::host_platform())?;
+        let pulled = self.engine.pull(image, &self.target_platform())?;
         let r = pulled.reference;
         self.lines.push(format!(
             "{}: Pulling from {}",
@@ -783,6 +803,7 @@ impl Builder<'_> {
         &mut self,
         image: &str,
         build_args: &BTreeMap<String, String>,
+        platform: &crate::catalog::Platform,
     ) -> Result<(State, String, Vec<String>), EngineError> {
         // The classic builder resolves FROM through the daemon's image
         // store, image IDs included; BuildKit only by reference.
@@ -796,14 +817,13 @@ impl Builder<'_> {
             None => Reference::parse(image)?.with_default_tag(),
         };
         let idx = self.engine.index()?;
-        let platform = crate::engine::host_platform();
         let (id, fresh, name) = match local_id.as_ref().or_else(|| idx.tags.get(&r.to_string())) {
             Some(id) => (id.clone(), Vec::new(), r.to_string()),
             None => {
                 let Some((base, tag)) = Engine::catalog_entry(&r) else {
                     return Err(EngineError::PullDenied(r.familiar_name()));
                 };
-                let (id, layers) = self.engine.materialize(base, &tag, &platform)?;
+                let (id, layers) = self.engine.materialize(base, &tag, platform)?;
                 let digest = crate::engine::manifest_digest(&id, &layers);
                 let fresh = layers
                     .iter()
@@ -916,9 +936,8 @@ impl Builder<'_> {
 }
 
 impl State {
-    fn scratch(epoch: Option<i64>) -> State {
+    fn scratch(epoch: Option<i64>, platform: crate::catalog::Platform) -> State {
         let epoch = epoch.unwrap_or(0);
-        let platform = crate::engine::host_platform();
         State {
             config: serde_json::json!({
                 "architecture": platform.architecture,
@@ -1012,6 +1031,57 @@ fn display_name(
         .unwrap_or((&ins.original, ""));
     let rest = dockerfile::expand(rest, lookup, escape).unwrap_or_else(|_| rest.to_string());
     format!("{} {rest}", kw.to_uppercase())
+}
+
+/// `FROM --platform=...`, expanded with the global ARGs.
+fn from_platform(
+    from: &Instruction,
+    global_env: &BTreeMap<String, String>,
+    escape: char,
+) -> Result<Option<crate::catalog::Platform>, String> {
+    let lookup = |k: &str| global_env.get(k).cloned();
+    let expanded = from.expand(&lookup, escape).map_err(|e| e.to_string())?;
+    match expanded.kind {
+        Kind::From {
+            platform: Some(p), ..
+        } => parse_platform(&p).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// A platform as BuildKit accepts it (`linux/arm64`, `linux/arm/v7`), with
+/// containerd's error text otherwise.
+pub fn parse_platform(p: &str) -> Result<crate::catalog::Platform, String> {
+    const OSES: [&str; 3] = ["linux", "windows", "darwin"];
+    const ARCHES: [&str; 8] = [
+        "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le",
+    ];
+    crate::catalog::Platform::parse(&p.to_lowercase())
+        .filter(|pl| OSES.contains(&pl.os.as_str()) && ARCHES.contains(&pl.architecture.as_str()))
+        .ok_or_else(|| {
+            format!("failed to parse platform {p}: \"{p}\": unknown operating system or architecture: invalid argument")
+        })
+}
+
+/// `TARGETPLATFORM`, `TARGETOS`, `TARGETARCH`, `TARGETVARIANT` (or the
+/// `BUILD` ones) for a platform, as BuildKit sets them (`linux/arm64`,
+/// without arm64's implied `v8`).
+fn platform_args(p: &crate::catalog::Platform, prefix: &str) -> Vec<(String, String)> {
+    let variant = match (p.architecture.as_str(), p.variant.as_deref()) {
+        ("arm64", Some("v8")) | (_, None) => String::new(),
+        (_, Some(v)) => v.to_string(),
+    };
+    let mut full = format!("{}/{}", p.os, p.architecture);
+    if !variant.is_empty() {
+        full.push('/');
+        full.push_str(&variant);
+    }
+    vec![
+        (format!("{prefix}PLATFORM"), full),
+        (format!("{prefix}OS"), p.os.clone()),
+        (format!("{prefix}ARCH"), p.architecture.clone()),
+        (format!("{prefix}VARIANT"), variant),
+    ]
 }
 
 fn from_image(

@@ -573,7 +573,7 @@ fn copy(
                     let img = crate::engine::Engine::lookup(engine, f)
                         .or_else(|_| {
                             engine
-                                .pull(f, &crate::engine::host_platform())
+                                .pull(f, &state.platform)
                                 .and_then(|p| engine.image(&p.id))
                         })
                         .map_err(|e| BuildError::at(original, e.to_string()))?;
@@ -816,7 +816,7 @@ pub(crate) fn final_config(config: Value, state: &State) -> Value {
     }
     out.insert(
         "config".into(),
-        config.get("config").cloned().unwrap_or(json!({})),
+        sorted_maps(config.get("config").cloned().unwrap_or(json!({}))),
     );
     let diff_ids: Vec<Value> = state
         .layers
@@ -832,6 +832,20 @@ pub(crate) fn final_config(config: Value, state: &State) -> Value {
         config.get("history").cloned().unwrap_or(json!([])),
     );
     Value::Object(out)
+}
+
+/// Go's encoding/json writes map keys sorted: the config's map fields
+/// (`Labels`, `ExposedPorts`, `Volumes`) are sorted so the config blob, and
+/// so the image ID, is the one BuildKit writes.
+pub(crate) fn sorted_maps(mut config: Value) -> Value {
+    for k in ["Labels", "ExposedPorts", "Volumes"] {
+        if let Some(Value::Object(m)) = config.get_mut(k) {
+            let mut entries: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            m.extend(entries);
+        }
+    }
+    config
 }
 
 #[allow(dead_code)]

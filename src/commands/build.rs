@@ -53,7 +53,18 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             }
         },
     };
+    let platform = match a.platform.first() {
+        None => None,
+        Some(p) => match builder::parse_platform(p) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                writeln!(io.err, "ERROR: {e}")?;
+                return Ok(1);
+            }
+        },
+    };
     let opts = BuildOptions {
+        platform,
         legacy,
         squash: a.squash && legacy,
         context: s.path(&a.args[0]),
