@@ -344,11 +344,16 @@ impl Builder<'_> {
             // BuildKit starts sending the context while the first FROM
             // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
-            let ctx =
-                Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| BuildError::Solve {
-                    message: format!("failed to read build context: {e}"),
+            let ctx = Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| {
+                let message = match e {
+                    context::ContextError::Io(e) => format!("failed to read build context: {e}"),
+                    context::ContextError::Ignore(e) => e.to_string(),
+                };
+                BuildError::Solve {
+                    message,
                     lines: None,
-                })?;
+                }
+            })?;
             self.pending_context = Some(Vertex {
                 name: "[internal] load build context".into(),
                 logs: vec![format!("transferring context: {}B", ctx.transferred.max(2))],
