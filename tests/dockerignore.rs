@@ -1,6 +1,8 @@
 //! What the build context holds for a `.dockerignore`, walked as BuildKit's
 //! context sender (fsutil over moby/patternmatcher) walks it.
 
+mod common;
+use common::Lab;
 use imagelab::builder::context::{Context, ContextError};
 use std::fs;
 use std::path::Path;
@@ -404,4 +406,53 @@ fn invalid_patterns_stop_the_transfer_with_dockers_text() {
         sent(&["a"], "*.tmp\n![Local-Only]\n").unwrap(),
         [".dockerignore", "a"]
     );
+}
+
+#[test]
+fn docker_build_reports_dockerignore_errors_where_buildkit_does() {
+    let mut lab = Lab::new();
+    lab.write("a.txt", "a\n");
+    lab.write(".dockerignore", "*.tmp\n[\n");
+    // The patterns are checked when the context is sent: not sent, no error.
+    lab.write("Dockerfile", "FROM scratch\nLABEL a=b\n");
+    lab.ok("docker build -q .");
+    lab.write("Dockerfile", "FROM scratch\nCOPY . /\n");
+    let out = lab.run("docker build .");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "failed to solve: error from sender: invalid excludepatterns: [*.tmp []: syntax error in pattern"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A line past bufio.Scanner's limit fails while loading .dockerignore.
+    lab.write("Dockerfile", "FROM scratch\nLABEL a=b\n");
+    lab.write(".dockerignore", &"x".repeat(64 * 1024));
+    let out = lab.run("docker build .");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "failed to solve: failed to parse dockerignore: bufio.Scanner: token too long"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_dockerignore_with_a_non_utf8_byte_still_applies() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM scratch\nCOPY . /\n");
+    lab.write("keep.txt", "k\n");
+    lab.write("drop.log", "d\n");
+    fs::write(lab.work().join(".dockerignore"), b"# caf\xe9\n*.log\n").unwrap();
+    lab.ok("docker build -q -t bytes .");
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("bytes").unwrap();
+    let rootfs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    assert!(rootfs.get("keep.txt").is_some());
+    assert!(rootfs.get("drop.log").is_none());
 }

@@ -325,12 +325,25 @@ impl Builder<'_> {
                 ctx_dir.join(".dockerignore")
             }
         };
-        let ignore_text = std::fs::read_to_string(&ignore_path).ok();
+        // Read as bytes, as BuildKit does: a stray non-UTF-8 byte must not
+        // make the whole file disappear.
+        let ignore_bytes = std::fs::read(&ignore_path).ok();
+        let ignore_text = ignore_bytes
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
         let v = self.vertex("[internal] load .dockerignore");
         self.vertices[v].logs.push(format!(
             "transferring context: {}B",
-            ignore_text.as_ref().map(|t| t.len()).unwrap_or(2)
+            ignore_bytes.as_ref().map(|b| b.len()).unwrap_or(2)
         ));
+        // The frontend parses it right away (`failed to parse dockerignore`);
+        // pattern errors only surface when the context is sent.
+        if let Some(t) = &ignore_text {
+            ignore::read_all(t).map_err(|e| BuildError::Solve {
+                message: e.to_string(),
+                lines: None,
+            })?;
+        }
         let uses_context = stages
             .iter()
             .filter(|s| needed.contains(&s.index))
