@@ -2,7 +2,7 @@
 //! once, with `.dockerignore` applied, confined to the folder (paths never
 //! climb out; symlinks are kept as links, never followed out of it).
 
-use crate::builder::ignore::Matcher;
+use crate::builder::ignore::{IgnoreError, MatchInfo, Matcher};
 use crate::digest::Digest;
 use crate::layer::{Content, clean_path};
 use sha2::{Digest as _, Sha256};
@@ -26,6 +26,17 @@ pub struct CtxEntry {
     pub mode: u32,
 }
 
+/// Why the context could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The `.dockerignore` is unreadable or one of its patterns is invalid;
+    /// its text is docker's.
+    #[error(transparent)]
+    Ignore(#[from] IgnoreError),
+}
+
 /// The context as read from disk: relative path → entry.
 #[derive(Debug, Default)]
 pub struct Context {
@@ -37,16 +48,18 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reads `root` recursively, skipping what `.dockerignore` excludes (the
-    /// Dockerfile and `.dockerignore` themselves are always sent, as docker does).
-    pub fn load(root: &Path, ignore_text: Option<&str>) -> io::Result<Context> {
-        let matcher = Matcher::new(ignore_text.unwrap_or(""));
+    /// Reads `root` recursively, skipping what `.dockerignore` excludes, as
+    /// BuildKit's context transfer does. Its patterns apply to the Dockerfile
+    /// and `.dockerignore` too: BuildKit reads those separately, so excluding
+    /// them only keeps them out of `COPY`.
+    pub fn load(root: &Path, ignore_text: Option<&str>) -> Result<Context, ContextError> {
+        let matcher = Matcher::new(ignore_text.unwrap_or(""))?;
         let mut ctx = Context {
             root: root.to_path_buf(),
             ignore_file_size: ignore_text.map(|t| t.len() as u64).unwrap_or(0),
             ..Default::default()
         };
-        walk(root, "", &matcher, &mut ctx)?;
+        walk(root, "", &matcher, &MatchInfo::default(), false, &mut ctx)?;
         Ok(ctx)
     }
 
@@ -108,8 +121,23 @@ impl Context {
     }
 }
 
-fn walk(dir: &Path, rel: &str, m: &Matcher, ctx: &mut Context) -> io::Result<()> {
-    let mut names: Vec<_> = fs::read_dir(dir)?.collect::<io::Result<Vec<_>>>()?;
+/// fsutil's filtered walk: each entry is matched with its directory's
+/// results; an excluded directory is entered only when an exception could
+/// re-include something below it (an unreadable one is then skipped), and
+/// is sent only as the parent of what was re-included.
+fn walk(
+    dir: &Path,
+    rel: &str,
+    m: &Matcher,
+    parent: &MatchInfo,
+    excluded: bool,
+    ctx: &mut Context,
+) -> Result<(), ContextError> {
+    let read = fs::read_dir(dir).and_then(|d| d.collect::<io::Result<Vec<_>>>());
+    let mut names = match read {
+        Err(e) if excluded && e.kind() == io::ErrorKind::PermissionDenied => return Ok(()),
+        r => r?,
+    };
     names.sort_by_key(|e| e.file_name());
     for e in names {
         let name = e.file_name().to_string_lossy().to_string();
@@ -118,17 +146,13 @@ fn walk(dir: &Path, rel: &str, m: &Matcher, ctx: &mut Context) -> io::Result<()>
         } else {
             format!("{rel}/{name}")
         };
+        let (excluded, info) = m.excludes_in(&path, parent)?;
         let meta = fs::symlink_metadata(e.path())?;
-        let excluded = m.excludes(&path);
         if meta.is_dir() {
-            // A directory is walked even when excluded, because an exception
-            // (`!dir/keep`) may re-include something below it.
             let before = ctx.entries.len();
-            if !excluded || m.has_exceptions() {
-                walk(&e.path(), &path, m, ctx)?;
+            if !excluded || m.walks_excluded_dir(&path) {
+                walk(&e.path(), &path, m, &info, excluded, ctx)?;
             }
-            // An excluded directory still exists as the parent of anything
-            // an exception re-included below it.
             if !excluded || ctx.entries.len() > before {
                 let mode = meta.permissions().mode() & 0o7777;
                 ctx.entries.insert(

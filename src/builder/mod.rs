@@ -234,12 +234,19 @@ impl Builder<'_> {
         if self.opts.legacy {
             // The classic CLI sends the whole context before the daemon
             // reads the Dockerfile.
-            let ignore_text = std::fs::read_to_string(ignore_path(&ctx_dir, &df_path)).ok();
-            let ctx =
-                Context::load(&ctx_dir, ignore_text.as_deref()).map_err(|e| BuildError::Solve {
-                    message: format!("failed to read build context: {e}"),
+            let ignore_text = std::fs::read(ignore_path(&ctx_dir, &df_path))
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            let ctx = Context::load(&ctx_dir, ignore_text.as_deref()).map_err(|e| {
+                let message = match e {
+                    context::ContextError::Io(e) => format!("failed to read build context: {e}"),
+                    context::ContextError::Ignore(e) => e.to_string(),
+                };
+                BuildError::Solve {
+                    message,
                     lines: None,
-                })?;
+                }
+            })?;
             let size = crate::format::human_size(legacy::context_tar_size(&ctx));
             self.lines
                 .push(format!("Sending build context to Docker daemon  {size:>8}"));
@@ -379,12 +386,25 @@ impl Builder<'_> {
                 bases.insert(s.index, full);
             }
         }
-        let ignore_text = std::fs::read_to_string(ignore_path(ctx_dir, df_path)).ok();
+        // Read as bytes, as BuildKit does: a stray non-UTF-8 byte must not
+        // make the whole file disappear.
+        let ignore_bytes = std::fs::read(ignore_path(ctx_dir, df_path)).ok();
+        let ignore_text = ignore_bytes
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
         let v = self.vertex("[internal] load .dockerignore");
         self.vertices[v].logs.push(format!(
             "transferring context: {}B",
-            ignore_text.as_ref().map(|t| t.len()).unwrap_or(2)
+            ignore_bytes.as_ref().map(|b| b.len()).unwrap_or(2)
         ));
+        // The frontend parses it right away (`failed to parse dockerignore`);
+        // pattern errors only surface when the context is sent.
+        if let Some(t) = &ignore_text {
+            ignore::read_all(t).map_err(|e| BuildError::Solve {
+                message: e.to_string(),
+                lines: None,
+            })?;
+        }
         let uses_context = stages
             .iter()
             .filter(|s| needed.contains(&s.index))
@@ -409,11 +429,16 @@ impl Builder<'_> {
             // BuildKit starts sending the context while the first FROM
             // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
-            let ctx =
-                Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| BuildError::Solve {
-                    message: format!("failed to read build context: {e}"),
+            let ctx = Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| {
+                let message = match e {
+                    context::ContextError::Io(e) => format!("failed to read build context: {e}"),
+                    context::ContextError::Ignore(e) => e.to_string(),
+                };
+                BuildError::Solve {
+                    message,
                     lines: None,
-                })?;
+                }
+            })?;
             self.pending_context = Some(Vertex {
                 name: "[internal] load build context".into(),
                 logs: vec![format!("transferring context: {}B", ctx.transferred.max(2))],
