@@ -403,6 +403,7 @@ pub fn extract(
         let uid = id(&raw, num(&old.uid, h.uid())?)?;
         let gid = id(&raw, num(&old.gid, h.gid())?)?;
         let mut mtime = num(&old.mtime, h.mtime())?;
+        let v7_dir = old.linkflag[0] == 0 && raw.ends_with('/');
         if let Some(exts) = ent.pax_extensions().map_err(corrupt)? {
             for ext in exts {
                 let ext = ext.map_err(corrupt)?;
@@ -420,7 +421,11 @@ pub fn extract(
             .map(|l| String::from_utf8_lossy(&l).into_owned())
             .unwrap_or_default();
 
-        let kind = if et.is_file() || et.is_contiguous() || et.is_gnu_sparse() {
+        // An old-style regular file ('\0') whose name ends in `/` is a
+        // directory (pre-POSIX tars; Go's archive/tar reads it so).
+        let kind = if v7_dir || et.is_dir() {
+            Kind::Dir
+        } else if et.is_file() || et.is_contiguous() || et.is_gnu_sparse() {
             let size = ent.size();
             tree.charge(&raw, size)?;
             let mut data = Vec::new();
@@ -432,8 +437,6 @@ pub fn extract(
                 });
             }
             Kind::File(Content::bytes(data))
-        } else if et.is_dir() {
-            Kind::Dir
         } else if et.is_symlink() {
             check_symlink(&raw, &path, &link)?;
             Kind::Symlink(link.clone())
@@ -938,6 +941,29 @@ mod tests {
     }
 
     #[test]
+    fn old_style_directories_are_directories() {
+        // Type flag NUL (the tar crate writes '0'): a directory when the name
+        // ends in a slash.
+        let mut b = tar::Builder::new(Vec::new());
+        for x in [
+            M {
+                mode: 0o750,
+                ..dir("v7/")
+            },
+            file("v7/f", ""),
+        ] {
+            let mut h = header(&x);
+            h.as_old_mut().linkflag[0] = 0;
+            h.set_cksum();
+            b.append(&h, &x.data[..]).unwrap();
+        }
+        let es = extract(&b.into_inner().unwrap(), &Limits::default(), 0).unwrap();
+        assert_eq!(get(&es, "v7").kind, Kind::Dir);
+        assert_eq!(get(&es, "v7").mode, 0o750);
+        assert_eq!(get(&es, "v7/f").kind, Kind::File(Content::bytes("")));
+    }
+
+    #[test]
     fn leading_slashes_and_dots_are_stripped_and_the_root_skipped() {
         let es = ok(&[
             dir("./"),
@@ -1226,6 +1252,36 @@ mod tests {
         assert_eq!(
             extract(&gz(&big), &tiny, 0),
             Err(ArchiveError::StreamTooLarge { limit: 1000 + 2048 })
+        );
+    }
+
+    #[test]
+    fn sparse_files_are_charged_their_real_size_before_reading() {
+        // A GNU sparse member of 2 MiB of holes and no stored data.
+        let mut h = header(&m("holes", tar::EntryType::GNUSparse));
+        {
+            let g = h.as_gnu_mut().unwrap();
+            let octal = |f: &mut [u8], v: &str| f[..v.len()].copy_from_slice(v.as_bytes());
+            octal(&mut g.realsize, &format!("{:o}", 2 << 20));
+            octal(&mut g.sparse[0].offset, &format!("{:o}", 2 << 20));
+            octal(&mut g.sparse[0].numbytes, "0");
+        }
+        h.set_cksum();
+        let mut b = tar::Builder::new(Vec::new());
+        b.append(&h, io::empty()).unwrap();
+        let t = b.into_inner().unwrap();
+        let es = extract(&t, &Limits::default(), 0).unwrap();
+        assert_eq!(es[0].size(), 2 << 20);
+        let one_mib = Limits {
+            max_total: 1 << 20,
+            ..Limits::default()
+        };
+        assert_eq!(
+            extract(&t, &one_mib, 0),
+            Err(ArchiveError::TooLarge {
+                entry: "holes".into(),
+                limit: 1 << 20
+            })
         );
     }
 
