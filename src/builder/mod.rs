@@ -11,6 +11,7 @@
 //! BuildKit does with `SOURCE_DATE_EPOCH`. It returns progress as data
 //! (`Vertex`) and never prints.
 
+pub mod archive;
 pub mod context;
 pub mod ignore;
 pub mod legacy;
