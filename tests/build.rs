@@ -339,3 +339,80 @@ fn platform_flag_and_predefined_platform_args() {
         .stdout;
     assert_eq!(s.trim(), "linux/arm");
 }
+
+fn targz(entries: &[(&str, &[u8])], link: Option<(&str, &str)>) -> Vec<u8> {
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for (path, data) in entries {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o640);
+        h.set_uid(1000);
+        h.set_gid(1000);
+        h.set_mtime(1_700_000_000);
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    if let Some((path, target)) = link {
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, path, target).unwrap();
+    }
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+#[test]
+fn add_extracts_local_archives_and_refuses_hostile_ones() {
+    let mut lab = Lab::new();
+    std::fs::write(
+        lab.work().join("app.tar.gz"),
+        targz(
+            &[("bin/app", b"#!/bin/sh\n"), ("etc/app.conf", b"x=1\n")],
+            None,
+        ),
+    )
+    .unwrap();
+    lab.write("notes.tar.gz", "not really an archive\n");
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20\nADD app.tar.gz /opt/app\nADD notes.tar.gz /opt/\nCOPY app.tar.gz /copied/\n",
+    );
+    lab.ok("docker build -q -t unpacked .");
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("unpacked").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    assert_eq!(fs.read("opt/app/bin/app").unwrap(), b"#!/bin/sh\n");
+    let conf = fs.get("opt/app/etc/app.conf").unwrap();
+    assert_eq!((conf.mode & 0o777, conf.uid, conf.gid), (0o640, 1000, 1000));
+    // Not an archive by content: copied as it is. COPY never extracts.
+    assert_eq!(
+        fs.read("opt/notes.tar.gz").unwrap(),
+        b"not really an archive\n"
+    );
+    assert!(fs.get("copied/app.tar.gz").is_some());
+
+    // A link that climbs out of the destination is refused, and nothing changes.
+    std::fs::write(
+        lab.work().join("evil.tar.gz"),
+        targz(&[("ok.txt", b"fine\n")], Some(("a/l", "../../../etc"))),
+    )
+    .unwrap();
+    lab.write("Dockerfile", "FROM alpine:3.20\nADD evil.tar.gz /srv/\n");
+    let before = std::fs::read(lab.home().join("store/index.json")).unwrap();
+    let out = lab.run("docker build -q -t evil .");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "ERROR: failed to solve: ADD evil.tar.gz: archive entry \"a/l\": symlink target \"../../../etc\" escapes the destination"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(lab.home().join("store/index.json")).unwrap(),
+        before
+    );
+}

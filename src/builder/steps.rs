@@ -663,6 +663,10 @@ fn copy(
         || c.sources.iter().any(|s| s.contains(['*', '?', '[']));
     let dest_is_dir = dest_is_dir_syntax || many || fs.is_dir(&dest);
     let mut entries: Vec<Entry> = Vec::new();
+    // ADD of a local tar archive (plain, gzip, bzip2, xz or zstd, known by
+    // its content) extracts it into the destination directory.
+    let mut unpacked: Vec<Entry> = Vec::new();
+    let unpack = is_add && c.unpack != Some(false);
     let mut put = |path: String, kind: layer::Kind, mode: u32| {
         let mode = match (&kind, chmod) {
             (layer::Kind::Symlink(_), _) => mode,
@@ -690,6 +694,31 @@ fn copy(
                         put(target, ctx_kind(&e.kind), e.mode);
                     }
                     put(dest.clone(), layer::Kind::Dir, 0o755);
+                } else if let (true, CtxKind::File(content)) = (unpack, &ctx.entries[src].kind)
+                    && let bytes = content.to_vec()
+                    && super::archive::detect(&bytes).is_some()
+                {
+                    let limits = super::archive::Limits::default();
+                    let found = super::archive::extract(&bytes, &limits, mtime)
+                        .map_err(|e| BuildError::at(original, format!("{verb} {src}: {e}")))?;
+                    unpacked.push(Entry {
+                        path: dest.clone(),
+                        kind: layer::Kind::Dir,
+                        mode: 0o755,
+                        uid,
+                        gid,
+                        mtime,
+                    });
+                    for mut e in found {
+                        e.path = clean_path(&format!("{dest}/{}", e.path));
+                        if let layer::Kind::Hardlink(t) = &e.kind {
+                            e.kind = layer::Kind::Hardlink(clean_path(&format!("{dest}/{t}")));
+                        }
+                        if c.chown.is_some() {
+                            (e.uid, e.gid) = (uid, gid);
+                        }
+                        unpacked.push(e);
+                    }
                 } else {
                     let e = &ctx.entries[src];
                     let target = if dest_is_dir {
@@ -741,6 +770,7 @@ fn copy(
             0o644,
         );
     }
+    entries.extend(unpacked);
     // Parent directories of the destination, as they appear in the layer diff.
     let parent = if dest_is_dir {
         dest.clone()
