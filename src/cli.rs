@@ -71,6 +71,8 @@ pub struct Cli {
 
 /// One REPL line (or the subcommand part of argv).
 #[derive(Subcommand, Debug)]
+// One value per typed line, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Line {
     /// The docker CLI, simulated
     #[command(disable_version_flag = true, override_help = DOCKER_USAGE)]
@@ -277,6 +279,9 @@ pub struct BuildArgs {
     /// Write the image ID to a file
     #[arg(long, value_name = "string")]
     pub iidfile: Option<String>,
+    /// Output destination (format: "type=local,dest=path")
+    #[arg(short = 'o', long = "output", value_name = "stringArray")]
+    pub output: Vec<String>,
     /// Squash newly built layers into a single new layer
     #[arg(long, hide = true)]
     pub squash: bool,

@@ -416,3 +416,39 @@ fn add_extracts_local_archives_and_refuses_hostile_ones() {
         before
     );
 }
+
+#[test]
+fn output_exports_the_stage_files_instead_of_an_image() {
+    let mut lab = Lab::new();
+    lab.write("app.txt", "artifact\n");
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20 AS build\nCOPY app.txt /out/app.txt\nFROM scratch\nCOPY --from=build /out/ /\n",
+    );
+    let out = lab.ok("docker build --progress=plain -o type=local,dest=dist .");
+    assert!(
+        out.stderr.contains("exporting to client directory\n"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("copying files 9B done"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(lab.work().join("dist/app.txt")).unwrap(),
+        "artifact\n"
+    );
+    // No image was stored.
+    assert_eq!(lab.ok("docker images -q").stdout, "");
+    lab.ok("docker build -q --output type=tar,dest=fs.tar .");
+    let entries =
+        imagelab::layer::read_tar(std::fs::File::open(lab.work().join("fs.tar")).unwrap()).unwrap();
+    let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(paths, ["app.txt"]);
+    let stdout = lab.ok("docker build -q -o - .");
+    assert!(stdout.stdout.contains("artifact\n"));
+    let bad = lab.run("docker build -o type=local .");
+    assert_eq!(bad.stderr, "ERROR: dest is required for local output\n");
+}

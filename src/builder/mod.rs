@@ -15,6 +15,7 @@ pub mod archive;
 pub mod context;
 pub mod ignore;
 pub mod legacy;
+pub mod output;
 mod steps;
 
 use crate::digest::Digest;
@@ -47,6 +48,8 @@ pub struct BuildOptions {
     pub squash: bool,
     /// `--platform`: the target platform (default: the host's).
     pub platform: Option<crate::catalog::Platform>,
+    /// `--output`: where the result goes (default: an image).
+    pub output: Option<output::Output>,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -112,6 +115,8 @@ pub struct BuildOutcome {
     pub dockerfile_text: String,
     /// The classic builder's output (`Step 1/3 : FROM alpine`, ` ---> id`).
     pub legacy_lines: Vec<String>,
+    /// `--output -`: the tar archive for standard output.
+    pub tarball: Option<Vec<u8>>,
     pub result: Result<Digest, BuildError>,
 }
 
@@ -129,6 +134,7 @@ pub fn build(engine: &Engine, opts: &BuildOptions) -> BuildOutcome {
         step: 1,
         total: 0,
         legacy_ctx: None,
+        tarball: None,
     };
     let result = b.run();
     if result.is_err()
@@ -144,6 +150,7 @@ pub fn build(engine: &Engine, opts: &BuildOptions) -> BuildOutcome {
         dockerfile_name: b.dockerfile_name,
         dockerfile_text: b.dockerfile_text,
         legacy_lines: b.lines,
+        tarball: b.tarball,
         result,
     }
 }
@@ -163,6 +170,7 @@ struct Builder<'a> {
     total: usize,
     /// Legacy builder: the context, sent before the Dockerfile is parsed.
     legacy_ctx: Option<Context>,
+    tarball: Option<Vec<u8>>,
 }
 
 /// One stage of a Dockerfile: its FROM and the instructions after it.
@@ -723,6 +731,47 @@ impl Builder<'_> {
         }
     }
 
+    /// `--output type=local|tar`: the stage's files instead of an image.
+    /// Returns the ID the image would have had (nothing is stored).
+    fn export_files(&mut self, state: State, out: &output::Output) -> Result<Digest, BuildError> {
+        let t = Instant::now();
+        let ids: Vec<Digest> = state.layers.iter().map(|(d, _)| d.clone()).collect();
+        let fs = match &state.rootfs {
+            Some(fs) => fs.clone(),
+            None => self.engine.rootfs(&ids)?,
+        };
+        let failed = |e: std::io::Error| BuildError::Solve {
+            message: format!("failed to export: {e}"),
+            lines: None,
+        };
+        match out {
+            output::Output::Local(dest) => {
+                let v = self.vertex("exporting to client directory");
+                let bytes = output::write_local(&fs, dest).map_err(failed)?;
+                self.vertices[v].logs.push(format!(
+                    "copying files {}",
+                    crate::format::human_size(bytes)
+                ));
+                self.vertices[v].seconds = t.elapsed().as_secs_f64();
+            }
+            output::Output::Tar(dest) => {
+                let v = self.vertex("exporting to client tarball");
+                let bytes = output::tar_bytes(&fs).map_err(failed)?;
+                match dest {
+                    Some(p) => std::fs::write(p, &bytes).map_err(failed)?,
+                    None => self.tarball = Some(bytes),
+                }
+                self.vertices[v].logs.push("sending tarball".into());
+                self.vertices[v].seconds = t.elapsed().as_secs_f64();
+            }
+            output::Output::Image => unreachable!("handled by export"),
+        }
+        let config = steps::final_config(state.config.clone(), &state);
+        Ok(Digest::of(
+            &serde_json::to_vec(&config).expect("config serializes"),
+        ))
+    }
+
     fn target_platform(&self) -> crate::catalog::Platform {
         self.opts
             .platform
@@ -929,6 +978,10 @@ impl Builder<'_> {
                 ));
             }
             return Ok(id);
+        }
+        match self.opts.output.clone() {
+            None | Some(output::Output::Image) => {}
+            Some(out) => return self.export_files(state, &out),
         }
         let t = Instant::now();
         let v = self.vertex("exporting to image");

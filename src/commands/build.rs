@@ -63,7 +63,45 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             }
         },
     };
+    let output = match a.output.as_slice() {
+        [] => None,
+        [one] => {
+            let refused = std::cell::RefCell::new(None);
+            let base = |p: &str| match super::files::confined(s, p) {
+                Ok(path) => path,
+                Err(e) => {
+                    *refused.borrow_mut() = Some(e.to_string());
+                    s.path(p)
+                }
+            };
+            let parsed = builder::output::parse(one, &base);
+            if let Some(e) = refused.into_inner() {
+                writeln!(io.err, "ERROR: {e}")?;
+                return Ok(1);
+            }
+            match parsed {
+                Ok(builder::output::Output::Tar(None)) if io.tty => {
+                    writeln!(
+                        io.err,
+                        "ERROR: output file is required for tar exporter. refusing to write to console"
+                    )?;
+                    return Ok(1);
+                }
+                Ok(o) => Some(o),
+                Err(e) => {
+                    writeln!(io.err, "ERROR: {e}")?;
+                    return Ok(1);
+                }
+            }
+        }
+        _ => {
+            writeln!(io.err, "ERROR: imagelab exports one --output at a time")?;
+            return Ok(1);
+        }
+    };
+    let exports_files = !matches!(output, None | Some(builder::output::Output::Image));
     let opts = BuildOptions {
+        output,
         platform,
         legacy,
         squash: a.squash && legacy,
@@ -132,7 +170,9 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
     }
     match &outcome.result {
         Ok(id) => {
-            if quiet {
+            if let Some(t) = &outcome.tarball {
+                io.out.write_all(t)?;
+            } else if quiet && !exports_files {
                 writeln!(io.out, "{id}")?;
             }
             write_iidfile(s, &a, id, io)
