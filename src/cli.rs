@@ -51,6 +51,18 @@ Commands:
 Run 'docker image COMMAND --help' for more information on a command.
 ";
 
+pub const BUILDER_USAGE: &str = "
+Usage:  docker builder COMMAND
+
+Manage builds
+
+Commands:
+  build       Build an image from a Dockerfile
+  prune       Remove build cache
+
+Run 'docker builder COMMAND --help' for more information on a command.
+";
+
 /// `imagelab` as started from a shell.
 #[derive(Parser, Debug)]
 #[command(
@@ -204,6 +216,36 @@ pub enum Docker {
         #[command(subcommand)]
         cmd: Option<ImageCmd>,
     },
+    /// Manage builds
+    #[command(override_help = BUILDER_USAGE)]
+    Builder {
+        #[command(subcommand)]
+        cmd: Option<BuilderCmd>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)] // one per typed line, as `Line`
+pub enum BuilderCmd {
+    /// Build an image from a Dockerfile
+    #[command(help_template = DOCKER_HELP, override_usage = "docker builder build [OPTIONS] PATH | URL | -")]
+    Build(BuildArgs),
+    /// Remove build cache
+    #[command(help_template = DOCKER_HELP, override_usage = "docker builder prune")]
+    Prune(BuilderPruneArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuilderPruneArgs {
+    /// Remove all unused build cache, not just dangling ones
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

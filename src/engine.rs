@@ -439,7 +439,7 @@ impl Engine {
     /// By reference: untag it, and delete the image once nothing else refers
     /// to it. By ID: delete, unless several tags refer to it (then it must be
     /// forced).
-    pub fn remove(&self, name: &str, force: bool) -> Result<Vec<Removed>> {
+    pub fn remove(&self, name: &str, force: bool, prune: bool) -> Result<Vec<Removed>> {
         let by_id = crate::reference::looks_like_id_prefix(name) && {
             let idx = self.index()?;
             let hex = name.strip_prefix("sha256:").unwrap_or(name);
@@ -508,7 +508,8 @@ impl Engine {
                 }
                 deleted.push(id);
                 next = summary.parent.filter(|p| {
-                    idx.images.contains_key(p)
+                    prune
+                        && idx.images.contains_key(p)
                         && idx.tags_of(p).is_empty()
                         && idx.digests_of(p).is_empty()
                         && idx.children_of(p).is_empty()

@@ -452,3 +452,49 @@ fn output_exports_the_stage_files_instead_of_an_image() {
     let bad = lab.run("docker build -o type=local .");
     assert_eq!(bad.stderr, "ERROR: dest is required for local output\n");
 }
+
+#[test]
+fn build_cache_outlives_rmi_until_builder_prune() {
+    let mut lab = Lab::new();
+    lab.write("page.html", "<p>cached</p>\n");
+    lab.write("Dockerfile", "FROM alpine:3.20\nCOPY page.html /srv/\n");
+    lab.ok("docker build -q -t page .");
+    lab.ok("docker rmi page");
+    // BuildKit keeps its cache after the image goes.
+    let again = lab.ok("docker build --progress=plain -t page .");
+    assert!(again.stderr.contains("#6 CACHED"), "{}", again.stderr);
+    // In use by `page`: not dangling, so plain prune keeps it.
+    let kept = lab.ok("docker builder prune -f");
+    assert_eq!(kept.stdout, "Total reclaimed space: 0B\n");
+    lab.ok("docker rmi page");
+    let pruned = lab.ok("docker builder prune -f");
+    let lines: Vec<&str> = pruned.stdout.lines().collect();
+    assert_eq!(lines[0], "Deleted build cache objects:");
+    assert!(lines[1].len() == 25 && lines[1].chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(lines[lines.len() - 2], "");
+    assert_eq!(lines[lines.len() - 1], "Total reclaimed space: 14B");
+    let cold = lab.ok("docker build --progress=plain -t page .");
+    assert!(!cold.stderr.contains("#6 CACHED"), "{}", cold.stderr);
+    // -a removes records still in use, but not the layers images hold.
+    let all = lab.ok("docker builder prune -a -f");
+    assert!(all.stdout.starts_with("Deleted build cache objects:\n"));
+    assert!(all.stdout.ends_with("\nTotal reclaimed space: 0B\n"));
+    assert_eq!(lab.ok("docker images -q page").stdout.len(), 13);
+}
+
+#[test]
+fn rmi_no_prune_keeps_the_untagged_parents_of_a_classic_build() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM alpine:3.20\nLABEL a=1\nLABEL b=2\n");
+    lab.ok("DOCKER_BUILDKIT=0 docker build -q -t two .");
+    let out = lab.ok("docker rmi --no-prune two").stdout;
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // The parent (LABEL a=1) is now a dangling image of its own.
+    assert_eq!(
+        lab.ok("docker images -q --filter dangling=true")
+            .stdout
+            .lines()
+            .count(),
+        1
+    );
+}

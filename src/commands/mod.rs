@@ -2,6 +2,7 @@
 //! it needs, calls the engine and renders docker's (or imagelab's) text.
 
 pub mod build;
+pub mod builder;
 pub mod check;
 pub mod exercises;
 pub mod files;
@@ -18,7 +19,7 @@ pub mod tag;
 pub mod version;
 
 use crate::app::{Io, Session};
-use crate::cli::{Docker, DockerLine, ImageCmd};
+use crate::cli::{BuilderCmd, Docker, DockerLine, ImageCmd};
 use std::path::Path;
 
 /// Dispatches a `docker ...` line.
@@ -66,6 +67,16 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
             cmd: Some(ImageCmd::Inspect(a)),
         } => inspect::run(s, a, io),
         Docker::Version(a) => version::run(s, a, io),
+        Docker::Builder {
+            cmd: Some(BuilderCmd::Build(a)),
+        } => build::run(s, a, io),
+        Docker::Builder {
+            cmd: Some(BuilderCmd::Prune(a)),
+        } => builder::prune(s, a, io),
+        Docker::Builder { cmd: None } => {
+            write!(io.out, "{}", crate::cli::BUILDER_USAGE)?;
+            Ok(0)
+        }
         Docker::Image { cmd: None } => {
             write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;
             Ok(0)

@@ -16,7 +16,7 @@ pub fn run(s: &mut Session, a: RmiArgs, io: &mut Io) -> anyhow::Result<i32> {
     let engine = s.engine()?;
     let mut code = 0;
     for name in &a.args {
-        match engine.remove(name, a.force) {
+        match engine.remove(name, a.force, !a.no_prune) {
             Ok(events) => {
                 for e in events {
                     match e {

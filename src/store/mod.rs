@@ -156,6 +156,31 @@ impl Store {
         self.read_build_cache().get(key).cloned()
     }
 
+    /// Every build cache record: step cache key → layer (or, for the
+    /// classic builder's `legacy:` keys, image ID).
+    pub fn build_cache_records(&self) -> BTreeMap<String, Digest> {
+        self.read_build_cache()
+    }
+
+    /// Removes the build cache records `drop` selects and returns them;
+    /// layers no image and no remaining record uses are deleted.
+    pub fn prune_build_cache(
+        &self,
+        drop: &dyn Fn(&str, &Digest) -> bool,
+    ) -> Result<Vec<(String, Digest)>> {
+        let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
+        let cache = self.read_build_cache();
+        let (gone, kept): (BTreeMap<_, _>, BTreeMap<_, _>) =
+            cache.into_iter().partition(|(k, v)| drop(k, v));
+        if gone.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = self.build_cache_path();
+        let bytes = serde_json::to_vec(&kept).expect("cache serializes");
+        home::write_atomic(&path, &bytes).map_err(io_err(&path))?;
+        Ok(gone.into_iter().collect())
+    }
+
     /// Records a build step's layer under its cache key.
     pub fn build_cache_put(&self, key: &str, layer: &Digest) -> Result<()> {
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
@@ -345,8 +370,15 @@ impl Store {
                 self.remove_blob(id);
             }
         }
-        let live: std::collections::HashSet<&Digest> =
-            idx.images.values().flat_map(|s| s.layers.iter()).collect();
+        // The build cache keeps its layers after the images go, as
+        // BuildKit's does (`docker builder prune` releases them).
+        let cache = self.read_build_cache();
+        let live: std::collections::HashSet<&Digest> = idx
+            .images
+            .values()
+            .flat_map(|s| s.layers.iter())
+            .chain(cache.values())
+            .collect();
         for l in layers {
             if !live.contains(l) {
                 let _ = fs::remove_file(self.layer_tar_path(l));
