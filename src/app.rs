@@ -32,6 +32,8 @@ pub struct Session {
     pub vars: std::collections::BTreeMap<String, String>,
     /// `NAME=value` words in front of the current line (`DOCKER_BUILDKIT=0 docker build .`).
     pub line_vars: std::collections::BTreeMap<String, String>,
+    /// The current line's standard input when it has `< file`.
+    pub stdin: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -43,6 +45,7 @@ impl Session {
             interactive: false,
             vars: Default::default(),
             line_vars: Default::default(),
+            stdin: None,
         }
     }
 
@@ -54,6 +57,20 @@ impl Session {
             .or_else(|| self.vars.get(name))
             .cloned()
             .or_else(|| std::env::var(name).ok())
+    }
+
+    /// The line's standard input: its `< file`, else (outside the REPL) the
+    /// process's own; `None` in the REPL without a redirection.
+    pub fn read_stdin(&mut self) -> Option<Vec<u8>> {
+        if let Some(b) = self.stdin.take() {
+            return Some(b);
+        }
+        if self.interactive {
+            return None;
+        }
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).ok()?;
+        Some(buf)
     }
 
     /// The home the image engine works on: the active exercise's sandbox,
@@ -92,6 +109,29 @@ impl Session {
                 return 2;
             }
         };
+        // `LINE < file`: the file is the line's standard input.
+        let mut words = words;
+        self.stdin = None;
+        if let Some(i) = words.iter().position(|w| w.starts_with('<')) {
+            let (source, n) = match words[i].as_str() {
+                "<" => (words.get(i + 1).cloned(), 2),
+                w => (Some(w[1..].to_string()), 1),
+            };
+            let Some(source) = source.filter(|t| !t.is_empty()) else {
+                let _ = writeln!(io.err, "imagelab: syntax error: no file after <");
+                return 2;
+            };
+            match commands::files::confined(self, &source)
+                .and_then(|p| std::fs::read(&p).map_err(|e| anyhow::anyhow!("{source}: {e}")))
+            {
+                Ok(bytes) => self.stdin = Some(bytes),
+                Err(e) => {
+                    let _ = writeln!(io.err, "imagelab: {e}");
+                    return 1;
+                }
+            }
+            words.drain(i..(i + n).min(words.len()));
+        }
         // `LINE > file` / `LINE >> file`: stdout goes to a workspace file.
         let redirect = words.iter().position(|w| w.starts_with('>'));
         let Some(i) = redirect else {

@@ -498,3 +498,49 @@ fn rmi_no_prune_keeps_the_untagged_parents_of_a_classic_build() {
         1
     );
 }
+
+#[test]
+fn stdin_dockerfile_and_stdin_tar_context() {
+    let mut lab = Lab::new();
+    lab.write("df.txt", "FROM alpine:3.20\nLABEL from=stdin\n");
+    lab.ok("docker build -q -t s1 - < df.txt");
+    assert_eq!(config(&mut lab, "s1")["Labels"]["from"], "stdin");
+    lab.write("page.html", "hi\n");
+    lab.write("other.df", "FROM alpine:3.20\nCOPY page.html /p.html\n");
+    lab.ok("docker build -q -t s2 -f - . < other.df");
+    // A Dockerfile on stdin has no context to copy from.
+    let out = lab.run("docker build -q - < other.df");
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("\"/page.html\": not found"),
+        "{}",
+        out.stderr
+    );
+    // A tar on stdin is the context, Dockerfile included.
+    std::fs::write(
+        lab.work().join("ctx.tar.gz"),
+        targz(
+            &[
+                (
+                    "Dockerfile",
+                    b"FROM alpine:3.20\nCOPY page.html /from-tar.html\n",
+                ),
+                ("page.html", b"in the tar\n"),
+            ],
+            None,
+        ),
+    )
+    .unwrap();
+    lab.ok("docker build -q -t s3 - < ctx.tar.gz");
+    let engine = lab.session.engine().unwrap();
+    let img = engine.lookup("s3").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    assert_eq!(fs.read("from-tar.html").unwrap(), b"in the tar\n");
+    let both = lab.run("docker build -f - - < df.txt");
+    assert_eq!(
+        both.stderr,
+        "ERROR: invalid argument: can't use stdin for both build context and dockerfile\n"
+    );
+}

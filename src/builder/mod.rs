@@ -50,6 +50,9 @@ pub struct BuildOptions {
     pub platform: Option<crate::catalog::Platform>,
     /// `--output`: where the result goes (default: an image).
     pub output: Option<output::Output>,
+    /// The Dockerfile's text when it came on standard input (`-f -`,
+    /// or `docker build - < Dockerfile`).
+    pub dockerfile_text: Option<String>,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -233,8 +236,11 @@ impl Builder<'_> {
         self.dockerfile_name = df_name.clone();
         let t = Instant::now();
         let v = self.vertex(format!("[internal] load build definition from {df_name}"));
-        let text = std::fs::read_to_string(&df_path)
-            .map_err(|_| BuildError::NoDockerfile(df_name.clone()))?;
+        let text = match &self.opts.dockerfile_text {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(&df_path)
+                .map_err(|_| BuildError::NoDockerfile(df_name.clone()))?,
+        };
         self.vertices[v]
             .logs
             .push(format!("transferring dockerfile: {}B", text.len()));

@@ -100,13 +100,65 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
         }
     };
     let exports_files = !matches!(output, None | Some(builder::output::Output::Image));
+    // `-` as the context: standard input is a tar of the context, or just
+    // a Dockerfile (then there is no context). `-f -`: the Dockerfile.
+    let mut context = s.path(&a.args[0]);
+    let mut dockerfile = a.file.as_deref().map(|f| s.path(f));
+    let mut dockerfile_text = None;
+    let _stdin_context: Option<tempfile::TempDir>;
+    if a.args[0] == "-" || a.file.as_deref() == Some("-") {
+        let Some(data) = s.read_stdin() else {
+            writeln!(
+                io.err,
+                "imagelab: this build reads standard input; give it a file: docker build - < Dockerfile"
+            )?;
+            return Ok(1);
+        };
+        if a.args[0] == "-" && a.file.as_deref() == Some("-") {
+            writeln!(
+                io.err,
+                "ERROR: invalid argument: can't use stdin for both build context and dockerfile"
+            )?;
+            return Ok(1);
+        }
+        if a.args[0] == "-" {
+            let dir = tempfile::tempdir()?;
+            if builder::archive::detect(&data).is_some() {
+                let entries =
+                    match builder::archive::extract(&data, &builder::archive::Limits::default(), 0)
+                    {
+                        Ok(e) => e,
+                        Err(e) => {
+                            writeln!(io.err, "ERROR: failed to read the context from stdin: {e}")?;
+                            return Ok(1);
+                        }
+                    };
+                let mut fs = crate::engine::RootFs::default();
+                fs.apply(entries);
+                builder::output::write_local(&fs, dir.path())?;
+                dockerfile = a.file.as_deref().map(|f| dir.path().join(f));
+            } else {
+                dockerfile_text = Some(String::from_utf8_lossy(&data).into_owned());
+                dockerfile = None;
+            }
+            context = dir.path().to_path_buf();
+            _stdin_context = Some(dir);
+        } else {
+            dockerfile_text = Some(String::from_utf8_lossy(&data).into_owned());
+            dockerfile = None;
+            _stdin_context = None;
+        }
+    } else {
+        _stdin_context = None;
+    }
     let opts = BuildOptions {
+        dockerfile_text,
         output,
         platform,
         legacy,
         squash: a.squash && legacy,
-        context: s.path(&a.args[0]),
-        dockerfile: a.file.as_deref().map(|f| s.path(f)),
+        context,
+        dockerfile,
         tags,
         build_args: a
             .build_args
