@@ -297,16 +297,7 @@ fn image_config(state: &State, created: &str, parent: Option<&Digest>) -> Value 
     if let Some(p) = parent {
         out.insert("parent".into(), json!(p.to_string()));
     }
-    let diff_ids: Vec<String> = state.layers.iter().map(|(d, _)| d.to_string()).collect();
-    out.insert(
-        "rootfs".into(),
-        json!({"type": "layers", "diff_ids": diff_ids}),
-    );
-    out.insert(
-        "history".into(),
-        src.get("history").cloned().unwrap_or(json!([])),
-    );
-    Value::Object(out)
+    super::steps::rootfs_and_history(out, src, state)
 }
 
 /// The ID of the container a step ran in (random in Docker; here derived from

@@ -252,16 +252,7 @@ impl Builder<'_> {
             let ignore_text = std::fs::read(ignore_path(&ctx_dir, &df_path))
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
-            let ctx = Context::load(&ctx_dir, ignore_text.as_deref()).map_err(|e| {
-                let message = match e {
-                    context::ContextError::Io(e) => format!("failed to read build context: {e}"),
-                    context::ContextError::Ignore(e) => e.to_string(),
-                };
-                BuildError::Solve {
-                    message,
-                    lines: None,
-                }
-            })?;
+            let ctx = Context::load(&ctx_dir, ignore_text.as_deref()).map_err(context_error)?;
             let size = crate::format::human_size(legacy::context_tar_size(&ctx));
             self.lines
                 .push(format!("Sending build context to Docker daemon  {size:>8}"));
@@ -444,16 +435,7 @@ impl Builder<'_> {
             // BuildKit starts sending the context while the first FROM
             // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
-            let ctx = Context::load(ctx_dir, ignore_text.as_deref()).map_err(|e| {
-                let message = match e {
-                    context::ContextError::Io(e) => format!("failed to read build context: {e}"),
-                    context::ContextError::Ignore(e) => e.to_string(),
-                };
-                BuildError::Solve {
-                    message,
-                    lines: None,
-                }
-            })?;
+            let ctx = Context::load(ctx_dir, ignore_text.as_deref()).map_err(context_error)?;
             self.pending_context = Some(Vertex {
                 name: "[internal] load build context".into(),
                 logs: vec![format!("transferring context: {}B", ctx.transferred.max(2))],
@@ -1080,6 +1062,18 @@ fn onbuild_triggers(state: &mut State, from: &Instruction) -> Vec<Instruction> {
             i
         })
         .collect()
+}
+
+/// A context that cannot be read or whose `.dockerignore` is malformed.
+fn context_error(e: context::ContextError) -> BuildError {
+    let message = match e {
+        context::ContextError::Io(e) => format!("failed to read build context: {e}"),
+        context::ContextError::Ignore(e) => e.to_string(),
+    };
+    BuildError::Solve {
+        message,
+        lines: None,
+    }
 }
 
 fn history_len(state: &State) -> usize {

@@ -848,11 +848,16 @@ pub(crate) fn final_config(config: Value, state: &State) -> Value {
         "config".into(),
         sorted_maps(config.get("config").cloned().unwrap_or(json!({}))),
     );
-    let diff_ids: Vec<Value> = state
-        .layers
-        .iter()
-        .map(|(d, _)| Value::String(d.to_string()))
-        .collect();
+    rootfs_and_history(out, &config, state)
+}
+
+/// Ends a config: `rootfs` from the stage's layers, then `history`.
+pub(crate) fn rootfs_and_history(
+    mut out: serde_json::Map<String, Value>,
+    config: &Value,
+    state: &State,
+) -> Value {
+    let diff_ids: Vec<String> = state.layers.iter().map(|(d, _)| d.to_string()).collect();
     out.insert(
         "rootfs".into(),
         json!({"type": "layers", "diff_ids": diff_ids}),
