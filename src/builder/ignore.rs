@@ -4,16 +4,18 @@
 //! exceptions, `filepath.Clean`, one leading `/` dropped), `patternmatcher.New`
 //! (patterns checked with Go's `filepath.Match`), and its matching, where each
 //! pattern becomes a Go regexp: `*` and `?` do not cross `/`, `**` spans any
-//! number of directories, `[...]` and `\` reach RE2 as written (see `re2`),
+//! number of directories, `[...]` and `\` reach Go's `regexp` as written,
 //! the last matching pattern wins and a pattern matching a parent directory
-//! covers everything below it. [`Matcher::walks_excluded_dir`] is fsutil's
+//! covers everything below it. The regexps run on the `regex` crate (the
+//! same RE2 family), each re-spelt from Go's syntax so it means what it means
+//! in docker (see `goregexp`). [`Matcher::walks_excluded_dir`] is fsutil's
 //! rule for descending into an excluded directory in case an exception
 //! re-includes something inside. [`glob_match`] is Go's `filepath.Match`
-//! itself, for COPY sources and reference filters. Written by hand: no crate
-//! implements docker's semantics (gitignore crates differ on `*`, `!` and
-//! anchoring).
+//! itself, for COPY sources and reference filters. The rules are written by
+//! hand: no crate implements docker's semantics (gitignore crates differ on
+//! `*`, `!` and anchoring).
 
-mod re2;
+mod goregexp;
 #[cfg(test)]
 mod tests;
 
@@ -32,7 +34,7 @@ pub enum IgnoreError {
         patterns: Vec<String>,
         reason: String,
     },
-    /// A pattern `filepath.Match` accepts but whose regexp RE2 rejects (such as
+    /// A pattern `filepath.Match` accepts but whose regexp Go rejects (such as
     /// `[Local-Only]`): it fails when first evaluated while walking.
     Match,
 }
@@ -342,7 +344,7 @@ enum Kind {
     Prefix,
     /// `**...` with nothing special after: a plain suffix.
     Suffix,
-    Regexp(re2::Regex),
+    Regexp(regex::Regex),
     /// The generated regexp does not compile: matching is an error.
     Bad,
 }
@@ -429,7 +431,7 @@ fn compile(cleaned: &str) -> (Kind, String) {
         T::Suffix => Kind::Suffix,
         T::Regexp => {
             re.push('$');
-            match re2::Regex::new(&re) {
+            match goregexp::compile(&re) {
                 Ok(r) => Kind::Regexp(r),
                 Err(_) => Kind::Bad,
             }

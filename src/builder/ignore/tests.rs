@@ -500,6 +500,164 @@ fn a_pattern_rejected_by_re2_fails_when_evaluated() {
     assert_eq!(m.excludes("a.log"), Err(IgnoreError::Match));
 }
 
+/// (Go expression, text, whether Go's `regexp.MatchString` matches): the
+/// expressions patternmatcher can produce, run through `goregexp`.
+const GO_REGEXP: &[(&str, &str, bool)] = &[
+    ("^a[^/]*$", "abc", true),
+    ("^a[^/]*$", "ab/c", false),
+    ("^(.*/)?b$", "b", true),
+    ("^(.*/)?b$", "x/y/b", true),
+    ("^(.*/)?b$", "x\n/b", false), // `.` stops at a newline
+    ("^[^/]*$", "x\ny", true),     // a negated class does not
+    ("^a^b$", "ab", false),
+    ("^^[^/]*$", "abc", true),
+    ("^[[^/]*]$", "[^]", true),
+    ("^[[^/]*]$", "x]", false),
+    ("^a\\d$", "a7", true),
+    ("^a\\d$", "ad", false),
+    ("^[[:digit:]x]$", "x", true),
+    ("^[[:^alpha:]]$", "1", true),
+    ("^[\\]a]$", "]", true),
+    ("^[]a]$", "]", true),
+    ("^[a-]$", "-", true),
+    ("^\\x41$", "A", true),
+    ("^\\101$", "A", true),
+    ("^\\Qa.b$", "a.b$", true),
+    ("^\\Qa.b\\E.$", "a.bc", true),
+    ("^a\\b$", "a", true),
+    ("^\\pL\\PL$", "é1", true),
+    ("^\\pN$", "٣", true),
+    ("b", "abc", true), // unanchored search
+    // Where the `regex` crate's own reading would differ.
+    ("^[[^/]*]$", "[[/]", true), // `[` is a member, not a nested class
+    ("^[[^/]*]$", "a", false),
+    ("^[a&&b]$", "&", true), // no class operators
+    ("^[a~~b]$", "~", true),
+    ("^[--a]$", "0", true),
+    ("^[[:alpha:]-z]$", "-", true),
+    ("^\\d$", "٣", false), // Perl classes are ASCII
+    ("^[^\\d]$", "٣", true),
+    ("^\\D$", "٣", true),
+    ("^\\w$", "é", false),
+    ("^\\W$", "é", true),
+    ("^\\s$", "\u{b}", false), // no `\v` in `\s`
+    ("^[[:space:]]$", "\u{b}", true),
+    ("^\\S$", "\u{2003}", true),
+    ("^é\\b", "é", false), // an ASCII word boundary
+    ("^a\\b", "a", true),
+    ("^é\\B$", "é", true),
+    ("^\\pC$", "\u{378}", false), // unassigned: not in Go's C
+    ("^\\pC$", "\u{1}", true),
+    ("^\\PC$", "\u{378}", true),
+    ("^[\\pC]$", "\u{e000}", true),
+    ("^[^\\pC]$", "\u{378}", true),
+    ("^[\\pL]$", "Ω", true),
+    ("^\\Q[^/]*$", "[^/]*$x", true), // `\Q` runs to the end
+    ("^a\\Q\\E*$", "aaa", true),     // an empty `\Q\E` repeats `a`
+    ("^ab\\Q\\E+$", "abab", false),
+    ("^\\Qab\\E+$", "abb", true),
+    ("^\\0\\x7f\\777$", "\0\u{7f}\u{1ff}", true),
+    ("^\\A.\\z$", "a", true),
+    ("^\\n\\t\\a\\f\\v\\r$", "\n\t\u{7}\u{c}\u{b}\r", true),
+    ("^[\\x41-\\x43]$", "B", true),
+    ("^[\\a-\\r]$", "\n", true),
+    ("^[\\.\\+\\(\\)\\$]$", "+", true),
+    ("^ $", " ", true),
+    ("^#$", "#", true),
+    ("^[^\\x00-\\x{10FFFF}]$", "a", false),
+];
+
+/// Go expressions `regexp.Compile` rejects (or out of patternmatcher's reach).
+const GO_REGEXP_ERRORS: &[&str] = &[
+    "^[Local-Only]$",
+    "^a\\q$",
+    "^[[:foo:]]$",
+    "^[a",
+    "^(a",
+    "^a)",
+    "(*)",
+    "a**",
+    "\\C",
+    "\\8",
+    "\\pX",
+    "[\\b]",
+    // Accepted by the `regex` crate, refused by Go.
+    "^[[:[^/]*:]]$", // the `:]` is searched for past the class
+    "^a*?*$",
+    "^a+*$",
+    "^\\pl$",
+    "^\\x4$",
+    "^\\é$",
+    "^[a-\\d]$",
+    "^\\p$",
+    "^[\\p]$",
+    "^\\1$",
+    "a\\",
+    "^[é-a]$",
+    // Not reachable from patternmatcher.
+    "a|b",
+    "(?i)a",
+    "a{2}",
+    "\\p{Greek}",
+];
+
+#[test]
+fn go_regexp_cases() {
+    for (re, s, want) in GO_REGEXP {
+        let r = goregexp::compile(re).unwrap_or_else(|e| panic!("{re:?}: {e:?}"));
+        assert_eq!(r.is_match(s), *want, "{re:?} on {s:?}");
+    }
+    // A `{` that starts no repetition is a literal.
+    assert!(goregexp::compile("^a{$").unwrap().is_match("a{"));
+}
+
+#[test]
+fn go_regexp_errors() {
+    for re in GO_REGEXP_ERRORS {
+        assert!(goregexp::compile(re).is_err(), "{re:?} should not compile");
+    }
+}
+
+/// (pattern, path, `MatchesExact`, `None` for a match error): user classes
+/// and escapes read with Go's regexp syntax, not the `regex` crate's.
+const SYNTAX: &[(&str, &str, Option<bool>)] = &[
+    ("[*]", "[]", Some(true)), // `^[[^/]*]$`: the class `[[^/]`, a star, `]`
+    ("[*]", "*", Some(false)),
+    ("[?]x", "^]x", Some(true)), // `^[[^/]]x$`
+    ("[?]x", "ax", Some(false)),
+    ("[a-*]", "b", None), // `[a-[`: a backward range
+    ("[!-?]", "#]", Some(true)),
+    ("[[:*:]]", "a", None),
+    ("[a&&b]", "&", Some(true)),
+    ("[a~~b]", "~", Some(true)),
+    ("\\Q*", "[^/]*$x", Some(true)), // `^\Q[^/]*$`: all literal, unanchored
+    ("\\Q*", "a", Some(false)),
+    ("a\\pC", "a\u{378}", Some(false)),
+    ("a\\pC", "a\u{ad}", Some(true)),
+    ("a\\s", "a\u{b}", Some(false)),
+    ("a\\d", "a٣", Some(false)),
+    ("[^\\d]", "٣", Some(true)),
+    ("a\\w", "aé", Some(false)),
+    ("é\\b*", "é", Some(false)), // é is no ASCII word character
+    ("é\\b*", "éx", Some(true)),
+    ("a\\b*", "a.x", Some(true)),
+    ("\\pL*", "Ωx", Some(true)),
+    ("\\pl*", "x", None),
+];
+
+#[test]
+fn syntax_table() {
+    for (pat, path, want) in SYNTAX {
+        let m = Matcher::from_patterns(&[pat]).unwrap();
+        let got = match m.excludes_exact(path) {
+            Ok(b) => Some(b),
+            Err(IgnoreError::Match) => None,
+            Err(e) => panic!("{pat:?}: {e}"),
+        };
+        assert_eq!(got, *want, "{pat:?} on {path:?}");
+    }
+}
+
 #[test]
 fn quirks_table() {
     for (patterns, path, any, walk) in QUIRKS {
@@ -593,7 +751,17 @@ proptest! {
         let _ = go_match(&text, &path);
         let _ = go_match(&arbitrary, &path);
         let _ = compile(&text);
-        let _ = re2::Regex::new(&text);
+        let _ = goregexp::compile(&text);
+    }
+
+    #[test]
+    fn what_goregexp_accepts_the_regex_crate_compiles(text in pattern_text()) {
+        let (_, generated) = compile(&go_clean(&text));
+        for expr in [generated, text] {
+            if let Ok(rust) = goregexp::translate(&expr) {
+                prop_assert!(regex::Regex::new(&rust).is_ok(), "{:?} as {:?}", expr, rust);
+            }
+        }
     }
 
     #[test]
@@ -617,4 +785,14 @@ fn walked_checked(m: &Matcher, path: &str) -> Result<bool, IgnoreError> {
         }
     }
     Ok(m.excludes_in(path, &info)?.0)
+}
+
+#[test]
+fn a_whole_line_of_wildcards_compiles() {
+    // Go compiles the longest line `ReadAll` lets through; so must we.
+    for unit in ["?", "**/a"] {
+        let pat = unit.repeat((MAX_LINE - 1) / unit.len());
+        let m = Matcher::from_patterns(&[&pat]).unwrap();
+        assert_eq!(m.excludes_exact("a/b"), Ok(false), "{unit:?}");
+    }
 }
