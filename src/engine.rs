@@ -407,7 +407,7 @@ impl RootFs {
             Some(Entry {
                 kind: Kind::File(c),
                 ..
-            }) => Some(c.to_vec()),
+            }) => c.to_vec().ok(),
             _ => None,
         }
     }

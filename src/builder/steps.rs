@@ -446,12 +446,10 @@ fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool
         .store
         .layer_meta(&d)
         .map_err(crate::engine::EngineError::from)?;
-    if state.rootfs.is_some() {
-        let entries = engine.layer_entries(&d)?;
-        if let Some(fs) = state.rootfs.as_mut() {
-            fs.apply(entries);
-        }
-    }
+    // The merged root fs, if loaded, is dropped rather than updated: applying
+    // the layer would read all of its bytes, and most builds never look at
+    // the root fs again. `rootfs` reloads it if a later step needs it.
+    state.rootfs = None;
     state.layers.push((d, meta.size));
     Ok(true)
 }
@@ -606,7 +604,8 @@ fn copy(
         if found.is_empty() {
             let shown = format!("/{}", clean_path(src));
             let msg = if c.from.is_none() {
-                let r = &ctx.checksum(&[]).hex()[..25];
+                // BuildKit names a ref here; imagelab's stand-in is fixed.
+                let r = &Digest::of(b"").hex()[..25];
                 format!(
                     "failed to compute cache key: failed to calculate checksum of ref {r}::{r}: \"{shown}\": not found"
                 )
@@ -769,7 +768,7 @@ fn copy_flags(c: &CopyArgs) -> String {
 
 fn ctx_kind(k: &CtxKind) -> layer::Kind {
     match k {
-        CtxKind::File(c) => layer::Kind::File(c.clone()),
+        CtxKind::File(c, _) => layer::Kind::File(c.clone()),
         CtxKind::Dir => layer::Kind::Dir,
         CtxKind::Symlink(t) => layer::Kind::Symlink(t.clone()),
     }

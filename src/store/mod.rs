@@ -73,6 +73,9 @@ pub struct LayerMeta {
     pub entries: Vec<IndexEntry>,
 }
 
+/// How many context folders keep a checksum cache in one store.
+const CONTEXT_CACHES: usize = 16;
+
 /// The store of one home.
 pub struct Store {
     root: PathBuf,
@@ -158,6 +161,40 @@ impl Store {
         let path = self.build_cache_path();
         let bytes = serde_json::to_vec(&cache).expect("cache serializes");
         home::write_atomic(&path, &bytes).map_err(io_err(&path))
+    }
+
+    fn context_cache_path(&self, key: &Digest) -> PathBuf {
+        self.root.join("ctxcache").join(key.hex())
+    }
+
+    /// The build context checksum cache stored under `key` (one per context
+    /// folder): bytes the builder owns and validates. None when missing or
+    /// unreadable.
+    pub fn context_cache(&self, key: &Digest) -> Option<Vec<u8>> {
+        fs::read(self.context_cache_path(key)).ok()
+    }
+
+    /// Replaces the context checksum cache under `key` (atomically), keeping
+    /// only the `CONTEXT_CACHES` most recently written ones.
+    pub fn put_context_cache(&self, key: &Digest, bytes: &[u8]) -> Result<()> {
+        let path = self.context_cache_path(key);
+        home::write_atomic(&path, bytes).map_err(io_err(&path))?;
+        let dir = self.root.join("ctxcache");
+        let Ok(list) = fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        let mut caches: Vec<(std::time::SystemTime, PathBuf)> = list
+            .filter_map(|e| e.ok())
+            .filter(|e| Digest::from_hex(&e.file_name().to_string_lossy()).is_ok())
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        if caches.len() > CONTEXT_CACHES {
+            caches.sort();
+            for (_, p) in &caches[..caches.len() - CONTEXT_CACHES] {
+                let _ = fs::remove_file(p);
+            }
+        }
+        Ok(())
     }
 
     fn blob_path(&self, d: &Digest) -> PathBuf {
