@@ -167,7 +167,7 @@ impl Engine {
     fn layer_sizes(&self, layers: &[(Digest, bool)]) -> Result<Vec<(Digest, u64)>> {
         layers
             .iter()
-            .map(|(d, _)| Ok((d.clone(), self.store.layer_meta(d)?.size)))
+            .map(|(d, _)| Ok((d.clone(), self.store.layer_size(d)?)))
             .collect()
     }
 

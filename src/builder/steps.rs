@@ -439,18 +439,14 @@ fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool
     if no_cache {
         return Ok(false);
     }
-    let Some(d) = engine.store.build_cache_get(&state.cache_key.to_string()) else {
+    let Some((d, size)) = engine.store.build_cache_get(&state.cache_key.to_string()) else {
         return Ok(false);
     };
-    let meta = engine
-        .store
-        .layer_meta(&d)
-        .map_err(crate::engine::EngineError::from)?;
     // The merged root fs, if loaded, is dropped rather than updated: applying
     // the layer would read all of its bytes, and most builds never look at
     // the root fs again. `rootfs` reloads it if a later step needs it.
     state.rootfs = None;
-    state.layers.push((d, meta.size));
+    state.layers.push((d, size));
     Ok(true)
 }
 

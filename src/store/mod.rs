@@ -8,11 +8,12 @@
 //! summaries so listing never opens a blob. It knows nothing about
 //! Dockerfiles, the base-image catalog, HTTP or exercises.
 //!
-//! Safety: every file is written atomically (temp + rename); the index is
-//! re-read and rewritten under an exclusive lock; blobs are verified against
-//! their digest whenever they are read; an image is unlinked from the index
-//! before its files are removed, so a crash leaves at most unreferenced
-//! garbage, never a reference to missing bytes.
+//! Safety: every file is written atomically (temp + rename; fsynced, except
+//! layer tars, see `put_layer`); the index is re-read and rewritten under an
+//! exclusive lock; blobs and layer tars are verified against their digest
+//! whenever they are read; an image is unlinked from the index before its
+//! files are removed, so a crash leaves at most unreferenced garbage, never a
+//! reference to missing bytes.
 
 mod index;
 
@@ -75,6 +76,19 @@ pub struct LayerMeta {
 
 /// How many context folders keep a checksum cache in one store.
 const CONTEXT_CACHES: usize = 16;
+
+/// `LayerMeta` without the entry index.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct LayerHead {
+    pub size: u64,
+    pub tar_size: u64,
+    #[serde(default)]
+    pub recipe: Option<serde::de::IgnoredAny>,
+}
+
+fn tar_len(p: &Path) -> Option<u64> {
+    fs::metadata(p).ok().map(|m| m.len())
+}
 
 /// The store of one home.
 pub struct Store {
@@ -144,13 +158,14 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// The layer a build step produced before, by the step's cache key.
-    /// A damaged cache file is an empty cache (it only costs a rebuild).
-    pub fn build_cache_get(&self, key: &str) -> Option<Digest> {
-        self.read_build_cache()
-            .get(key)
-            .cloned()
-            .filter(|d| self.has_layer(d))
+    /// The layer a build step produced before, by the step's cache key, and
+    /// its size (`LayerMeta::size`). A damaged cache file is an empty cache,
+    /// and a layer whose bytes are not whole is no hit (either only costs a
+    /// rebuild).
+    pub fn build_cache_get(&self, key: &str) -> Option<(Digest, u64)> {
+        let d = self.read_build_cache().get(key).cloned()?;
+        let head = self.layer_head(&d).ok()?;
+        self.layer_intact(&d, &head).then_some((d, head.size))
     }
 
     /// Records a build step's layer under its cache key.
@@ -254,18 +269,25 @@ impl Store {
 
     /// Writes a changeset as a layer tar (one pass: tar writing, sha256 and
     /// size counting through a single tee) and records its metadata.
+    ///
+    /// The tar goes through a temporary file and a rename, but is not
+    /// fsynced (docker's classic store does not sync layer data either):
+    /// waiting for hundreds of MB to reach the disk would dominate a build.
+    /// Layer tars are verified against their diff_id whenever read; one left
+    /// short by a crash (its length is not the recorded `tar_size`) is no
+    /// build cache hit, and is replaced the next time the layer is written.
+    /// The small metadata file is written durably.
     pub fn put_layer(&self, entries: &[Entry]) -> Result<LayerInfo> {
         let tmp_dir = self.root.join("tmp");
         let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-        let (info, w) =
-            layer::write_tar(entries, BufWriter::new(tmp.as_file())).map_err(io_err(tmp.path()))?;
-        let file = w.into_inner().map_err(|e| StoreError::Io {
+        let (info, w) = layer::write_tar(entries, BufWriter::with_capacity(1 << 20, tmp.as_file()))
+            .map_err(io_err(tmp.path()))?;
+        w.into_inner().map_err(|e| StoreError::Io {
             path: tmp.path().to_path_buf(),
             source: e.into_error(),
         })?;
-        file.sync_all().map_err(io_err(tmp.path()))?;
         let target = self.layer_tar_path(&info.diff_id);
-        if !target.exists() {
+        if tar_len(&target) != Some(info.size) {
             tmp.persist(&target).map_err(|e| StoreError::Io {
                 path: target.clone(),
                 source: e.error,
@@ -323,6 +345,34 @@ impl Store {
             path: p,
             message: e.to_string(),
         })
+    }
+
+    /// A layer's metadata without its entry index (fast: the index of a big
+    /// layer is most of the file).
+    pub fn layer_head(&self, d: &Digest) -> Result<LayerHead> {
+        let p = self.layer_meta_path(d);
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::Missing(d.clone()));
+            }
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        serde_json::from_slice(&bytes).map_err(|e| StoreError::BadIndex {
+            path: p,
+            message: e.to_string(),
+        })
+    }
+
+    /// docker's size of a layer (`LayerMeta::size`).
+    pub fn layer_size(&self, d: &Digest) -> Result<u64> {
+        Ok(self.layer_head(d)?.size)
+    }
+
+    /// Whether a layer's bytes are whole: regenerated from a recipe, or a
+    /// stored tar of the recorded length (what a crash can leave is shorter).
+    pub fn layer_intact(&self, d: &Digest, head: &LayerHead) -> bool {
+        head.recipe.is_some() || tar_len(&self.layer_tar_path(d)) == Some(head.tar_size)
     }
 
     /// Reads a stored layer tar back into entries, verifying its digest.
@@ -441,5 +491,46 @@ impl Index {
             _ => s.to_string(),
         };
         Err(ResolveError::NotFound(shown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::Content;
+
+    fn layer() -> Vec<Entry> {
+        layer::normalize(vec![
+            Entry::dir("app", 0o755),
+            Entry::file("app/a", Content::bytes(vec![7u8; 5000]), 0o644),
+        ])
+    }
+
+    #[test]
+    fn a_short_layer_tar_is_no_cache_hit_and_is_rewritten() {
+        let home = tempfile::tempdir().unwrap();
+        let store = Store::open(home.path()).unwrap();
+        let info = store.put_layer(&layer()).unwrap();
+        store.build_cache_put("k", &info.diff_id).unwrap();
+        let (d, size) = store.build_cache_get("k").expect("a hit");
+        assert_eq!((d, size), (info.diff_id.clone(), 5000));
+
+        // What a crash can leave of a tar that was never synced.
+        let tar = store.layer_tar_path(&info.diff_id);
+        fs::File::options()
+            .write(true)
+            .open(&tar)
+            .unwrap()
+            .set_len(512)
+            .unwrap();
+        assert!(store.build_cache_get("k").is_none());
+        assert!(matches!(
+            store.read_layer(&info.diff_id),
+            Err(StoreError::Corrupt { .. })
+        ));
+
+        store.put_layer(&layer()).unwrap();
+        assert!(store.build_cache_get("k").is_some());
+        assert_eq!(store.read_layer(&info.diff_id).unwrap(), layer());
     }
 }
