@@ -66,6 +66,16 @@ impl Digest {
         Ok(Digest(out))
     }
 
+    /// The 32 bytes.
+    pub fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A sha256 someone else computed (kept where digests are stored).
+    pub fn from_sha256(bytes: [u8; 32]) -> Digest {
+        Digest(bytes)
+    }
+
     /// The 64 hex characters.
     pub fn hex(&self) -> String {
         hex::encode(self.0)

@@ -42,6 +42,9 @@ pub enum Content {
 pub struct HostFile {
     pub path: PathBuf,
     pub stamp: FileStamp,
+    /// The sha256 of the bytes, as hashed when the file was seen: lets the
+    /// store find the same bytes in a layer it already holds.
+    pub sha256: [u8; 32],
 }
 
 /// What `stat` says about a file's identity and last change.
@@ -311,21 +314,42 @@ pub fn content_size(entries: &[Entry]) -> u64 {
 
 /// The exact size `write_tar` will produce, without producing it.
 pub fn tar_size(entries: &[Entry]) -> u64 {
-    let mut total = 0u64;
-    for e in entries {
-        let name = tar_name(e);
-        if name.len() > 100 {
-            // GNU long name: one header plus the padded name
-            total += 512 + round512(name.len() as u64 + 1);
-        }
-        if let Kind::Symlink(t) | Kind::Hardlink(t) = &e.kind
-            && t.len() > 100
-        {
-            total += 512 + round512(t.len() as u64 + 1);
-        }
-        total += 512 + round512(e.size());
+    entries
+        .iter()
+        .map(|e| headers_len(e) + round512(e.size()))
+        .sum::<u64>()
+        + 1024
+}
+
+/// Where each entry's data starts in the tar `write_tar` produces (just
+/// after its header or headers), in entry order.
+pub fn data_offsets(entries: &[Entry]) -> Vec<u64> {
+    let mut at = 0;
+    entries
+        .iter()
+        .map(|e| {
+            at += headers_len(e);
+            let start = at;
+            at += round512(e.size());
+            start
+        })
+        .collect()
+}
+
+/// The bytes `write_tar` writes for an entry before its data.
+fn headers_len(e: &Entry) -> u64 {
+    let mut n = 512;
+    let name = tar_name(e);
+    if name.len() > 100 {
+        // GNU long name: one header plus the padded name
+        n += 512 + round512(name.len() as u64 + 1);
     }
-    total + 1024
+    if let Kind::Symlink(t) | Kind::Hardlink(t) = &e.kind
+        && t.len() > 100
+    {
+        n += 512 + round512(t.len() as u64 + 1);
+    }
+    n
 }
 
 fn round512(n: u64) -> u64 {
@@ -618,6 +642,13 @@ mod tests {
         let (info, bytes) = write_tar(&e, Vec::new()).unwrap();
         assert_eq!(info.size, bytes.len() as u64);
         assert_eq!(tar_size(&e), info.size);
+        for (e, at) in e.iter().zip(data_offsets(&e)) {
+            if let Kind::File(c) = &e.kind {
+                let at = at as usize;
+                let data = c.to_vec().unwrap();
+                assert_eq!(&bytes[at..at + data.len()], &data[..], "{}", e.path);
+            }
+        }
     }
 
     #[test]
@@ -648,7 +679,12 @@ mod tests {
         let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
         fs::write(&path, &bytes).unwrap();
         let stamp = FileStamp::of(&fs::metadata(&path).unwrap());
-        let host = Content::File(Arc::new(HostFile { path, stamp }));
+        let sha256 = Digest::of(&bytes).bytes();
+        let host = Content::File(Arc::new(HostFile {
+            path,
+            stamp,
+            sha256,
+        }));
         assert_eq!(host.len(), bytes.len() as u64);
         let layer = |c: Content| write_tar(&[Entry::file("f", c, 0o644)], Vec::new()).unwrap();
         let (a, ta) = layer(host);
@@ -723,6 +759,12 @@ mod tests {
                 let (info, bytes) = write_tar(&entries, Vec::new()).unwrap();
                 prop_assert_eq!(info.size, bytes.len() as u64);
                 prop_assert_eq!(tar_size(&entries), info.size);
+                for (e, at) in entries.iter().zip(data_offsets(&entries)) {
+                    if let Kind::File(c) = &e.kind {
+                        let at = at as usize;
+                        prop_assert_eq!(&bytes[at..at + c.len() as usize], &c.to_vec().unwrap()[..]);
+                    }
+                }
                 let back = read_tar(&bytes[..]).unwrap();
                 let idx = |v: &[Entry]| v.iter().map(|e| {
                     let mut i = IndexEntry::of(e);

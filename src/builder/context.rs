@@ -409,6 +409,7 @@ impl Walk<'_> {
             let hf = HostFile {
                 path: abs,
                 stamp: meta_stamp,
+                sha256: *hash,
             };
             return Ok((Content::File(Arc::new(hf)), *hash));
         }
@@ -434,7 +435,11 @@ impl Walk<'_> {
             h.update(&self.buf[..n]);
         }
         let hash: ContentHash = h.finalize().into();
-        let hf = HostFile { path: abs, stamp };
+        let hf = HostFile {
+            path: abs,
+            stamp,
+            sha256: hash,
+        };
         // The bytes just hashed are the ones the stamp describes, unless the
         // file changed meanwhile.
         hf.check(&f)?;

@@ -291,7 +291,7 @@ pub(crate) fn apply(
                     chown_ids(fs, &user).unwrap_or((0, 0))
                 };
                 let entries = mkdir_entries(fs, &path, mtime, uid, gid);
-                commit_layer(engine, state, entries, no_cache)?
+                commit_layer(engine, state, entries, no_cache, None)?
             } else {
                 false
             };
@@ -451,23 +451,37 @@ fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool
 }
 
 /// Writes a layer (or finds it in the build cache) and adds it to the state.
+///
+/// `step` names the step apart from its sources (the cache key before the
+/// COPY sources' checksum is mixed in): the layer an earlier build of the
+/// same step stored whole is recorded under it, and offered to the store as
+/// the base a new layer can take unchanged file bytes from.
 fn commit_layer(
     engine: &Engine,
     state: &mut State,
     entries: Vec<Entry>,
     no_cache: bool,
+    step: Option<&Digest>,
 ) -> Result<bool, BuildError> {
     if from_cache(engine, state, no_cache)? {
         return Ok(true);
     }
     let entries = layer::normalize(entries);
-    let info = engine
+    let base_key = step.map(|k| format!("base {k}"));
+    let base = base_key
+        .as_ref()
+        .and_then(|k| engine.store.build_cache_layer(k));
+    let (info, split_from) = engine
         .store
-        .put_layer(&entries)
+        .put_layer(&entries, base.as_ref())
         .map_err(crate::engine::EngineError::from)?;
+    let mut record = vec![(state.cache_key.to_string(), info.diff_id.clone())];
+    if let Some(k) = base_key {
+        record.push((k, split_from.unwrap_or_else(|| info.diff_id.clone())));
+    }
     engine
         .store
-        .build_cache_put(&state.cache_key.to_string(), &info.diff_id)
+        .build_cache_put(&record)
         .map_err(crate::engine::EngineError::from)?;
     let size = layer::content_size(&entries);
     state.layers.push((info.diff_id, size));
@@ -618,6 +632,7 @@ fn copy(
         None => ctx.checksum(&matched),
         Some(k) => Digest::of(format!("{k}\n{matched:?}").as_bytes()),
     };
+    let step = state.cache_key.clone();
     state.cache_key = Digest::of(format!("{}\n{sources}", state.cache_key).as_bytes());
     if from_cache(engine, state, no_cache)? {
         copy_history(state, verb, c);
@@ -731,7 +746,8 @@ fn copy(
         }
     }
     all.extend(entries);
-    let cached = commit_layer(engine, state, all, no_cache)?;
+    let step = source_key.is_none().then_some(&step);
+    let cached = commit_layer(engine, state, all, no_cache, step)?;
     copy_history(state, verb, c);
     Ok(cached)
 }
