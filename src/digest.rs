@@ -1,7 +1,8 @@
 //! Content digests (`sha256:<64 hex>`): the one way imagelab names blobs, layers
 //! (diff_ids) and images (the digest of the config JSON). A `Digest` can only be
-//! made by hashing bytes or by parsing a well-formed string, so every value in
-//! the program is valid by construction.
+//! made by hashing bytes, by parsing a well-formed string, or from the 32
+//! bytes of a sha256 computed elsewhere, so every value in the program is
+//! valid by construction.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};

@@ -351,7 +351,8 @@ impl Walk<'_> {
             } else {
                 format!("{rel}/{name}")
             };
-            let meta = fs::symlink_metadata(e.path())?;
+            // lstat relative to the open directory (no symlink followed).
+            let meta = e.metadata()?;
             let excluded = self.matcher.excludes(&path);
             if meta.is_dir() {
                 // A directory is walked even when excluded, because an exception

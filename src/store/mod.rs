@@ -271,11 +271,16 @@ impl Store {
         f: impl FnOnce(&mut Index) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
-        let mut idx = self.read_index()?;
+        let raw = self.read_index_bytes()?;
+        let mut idx = self.parse_index(raw.as_deref())?;
         let out = f(&mut idx)?;
         let path = self.index_path();
         let bytes = serde_json::to_vec(&idx).expect("index serializes");
-        home::write_atomic(&path, &bytes).map_err(io_err(&path))?;
+        // An update that changed nothing (re-recording a known image) costs
+        // no write.
+        if raw.as_deref() != Some(&bytes[..]) {
+            home::write_atomic(&path, &bytes).map_err(io_err(&path))?;
+        }
         Ok(out)
     }
 
@@ -284,14 +289,27 @@ impl Store {
     }
 
     fn read_index(&self) -> Result<Index> {
+        let raw = self.read_index_bytes()?;
+        self.parse_index(raw.as_deref())
+    }
+
+    /// The index file's bytes; None when there is none yet.
+    fn read_index_bytes(&self) -> Result<Option<Vec<u8>>> {
         let path = self.index_path();
         match fs::read(&path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::BadIndex {
-                path: path.clone(),
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(StoreError::Io { path, source: e }),
+        }
+    }
+
+    fn parse_index(&self, raw: Option<&[u8]>) -> Result<Index> {
+        match raw {
+            Some(b) => serde_json::from_slice(b).map_err(|e| StoreError::BadIndex {
+                path: self.index_path(),
                 message: e.to_string(),
             }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Index::default()),
-            Err(e) => Err(StoreError::Io { path, source: e }),
+            None => Ok(Index::default()),
         }
     }
 
