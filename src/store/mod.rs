@@ -453,7 +453,7 @@ impl Store {
     /// reassembled and verified when read. That only happens when at least
     /// half of the file bytes come from the base; otherwise the tar is
     /// stored whole (a base for later layers). A split layer's base is kept
-    /// as long as the split layer is.
+    /// as long as the split layer is (`collect_garbage`).
     ///
     /// Bytes go through a temporary file and a rename, but are not fsynced
     /// (docker's classic store does not sync layer data either): waiting for
@@ -687,8 +687,8 @@ impl Store {
     }
 
     /// The bytes of a stored layer's tar, whole or reassembled from parts
-    /// (unverified).
-    fn layer_reader(&self, d: &Digest) -> Result<Box<dyn Read>> {
+    /// (unverified), and the file that holds them (or its own parts).
+    fn layer_reader(&self, d: &Digest) -> Result<(Box<dyn Read>, PathBuf)> {
         let open = |p: PathBuf| {
             fs::File::open(&p).map_err(|e| {
                 if e.kind() == io::ErrorKind::NotFound {
@@ -708,7 +708,8 @@ impl Store {
             Err(e) => return Err(e),
         };
         let Some(s) = split else {
-            return Ok(Box::new(open(self.layer_tar_path(d))?));
+            let p = self.layer_tar_path(d);
+            return Ok((Box::new(open(p.clone())?), p));
         };
         let meta = self.layer_meta(d)?;
         let parts = meta.split.map(|s| s.parts).unwrap_or_default();
@@ -723,18 +724,19 @@ impl Store {
                 }
             }
         })?;
-        Ok(Box::new(PartsReader {
-            skel: BufReader::new(open(self.layer_skel_path(d))?),
+        let skel = self.layer_skel_path(d);
+        let reader = PartsReader {
+            skel: BufReader::new(open(skel.clone())?),
             base,
             parts: parts.into_iter(),
             cur: None,
-        }))
+        };
+        Ok((Box::new(reader), skel))
     }
 
     /// Reads a stored layer tar back into entries, verifying its digest.
     pub fn read_layer(&self, d: &Digest) -> Result<Vec<Entry>> {
-        let p = self.layer_tar_path(d);
-        let f = self.layer_reader(d)?;
+        let (f, p) = self.layer_reader(d)?;
         let mut hw = HashingWriter::new(Vec::new());
         io::copy(&mut BufReader::new(f), &mut hw).map_err(io_err(&p))?;
         let (actual, _, bytes) = hw.finish();
@@ -751,7 +753,7 @@ impl Store {
     /// Opens a stored layer tar for streaming (unverified; callers that
     /// re-hash while copying verify as they go).
     pub fn open_layer(&self, d: &Digest) -> Result<impl Read> {
-        self.layer_reader(d)
+        Ok(self.layer_reader(d)?.0)
     }
 
     /// Removes the files of images and layers that the index no longer
@@ -764,17 +766,29 @@ impl Store {
         }
         let live: std::collections::HashSet<&Digest> =
             idx.images.values().flat_map(|s| s.layers.iter()).collect();
-        let dead: Vec<&Digest> = layers.iter().filter(|l| !live.contains(l)).collect();
+        let mut dead: Vec<Digest> = layers
+            .iter()
+            .filter(|l| !live.contains(l))
+            .cloned()
+            .collect();
         if dead.is_empty() {
             return;
         }
-        // A layer stored in parts keeps its base.
-        let bases: std::collections::HashSet<Digest> = live
-            .iter()
-            .filter_map(|d| self.layer_head(d).ok()?.split.map(|s| s.base))
-            .collect();
-        for l in dead {
-            if !bases.contains(l) {
+        // A layer stored in parts keeps its base while it lives, and takes
+        // it along when it goes (unless something else still needs it).
+        let bases_of = |ls: &mut dyn Iterator<Item = &Digest>| -> Vec<Digest> {
+            ls.filter_map(|d| self.layer_head(d).ok()?.split.map(|s| s.base))
+                .collect()
+        };
+        let kept: std::collections::HashSet<Digest> =
+            bases_of(&mut live.iter().copied()).into_iter().collect();
+        for b in bases_of(&mut dead.iter()) {
+            if !live.contains(&b) && !dead.contains(&b) {
+                dead.push(b);
+            }
+        }
+        for l in &dead {
+            if !kept.contains(l) {
                 let _ = fs::remove_file(self.layer_tar_path(l));
                 let _ = fs::remove_file(self.layer_skel_path(l));
                 let _ = fs::remove_file(self.layer_meta_path(l));
@@ -991,12 +1005,13 @@ mod tests {
         // The image of X is gone; Z's image still uses X's bytes.
         store.collect_garbage(&idx, &[], std::slice::from_ref(&x.diff_id));
         assert!(store.read_layer(&z.diff_id).is_ok());
-        // Once Z goes too, X may go (X is no longer released here, Z is).
+        // Once Z goes, X goes with it.
         idx.images.clear();
         store.collect_garbage(&idx, &[img], std::slice::from_ref(&z.diff_id));
         assert!(!store.has_layer(&z.diff_id));
         assert!(!store.layer_skel_path(&z.diff_id).exists());
-        assert!(store.has_layer(&x.diff_id));
+        assert!(!store.has_layer(&x.diff_id));
+        assert!(!store.layer_tar_path(&x.diff_id).exists());
     }
 
     #[test]
