@@ -401,7 +401,8 @@ impl RootFs {
         parts.join("/")
     }
 
-    /// A regular file's bytes, following symlinks.
+    /// A regular file's bytes, following symlinks (None also for a build
+    /// context file that can no longer be read as it was).
     pub fn read(&self, path: &str) -> Option<Vec<u8>> {
         match self.entries.get(&self.resolve(path)) {
             Some(Entry {
