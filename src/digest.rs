@@ -1,7 +1,8 @@
 //! Content digests (`sha256:<64 hex>`): the one way imagelab names blobs, layers
 //! (diff_ids) and images (the digest of the config JSON). A `Digest` can only be
-//! made by hashing bytes or by parsing a well-formed string, so every value in
-//! the program is valid by construction.
+//! made by hashing bytes, by parsing a well-formed string, or from the 32
+//! bytes of a sha256 computed elsewhere, so every value in the program is
+//! valid by construction.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
@@ -64,6 +65,16 @@ impl Digest {
             out[i] = (hi << 4) | lo;
         }
         Ok(Digest(out))
+    }
+
+    /// The 32 bytes.
+    pub fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+
+    /// A sha256 someone else computed (kept where digests are stored).
+    pub fn from_sha256(bytes: [u8; 32]) -> Digest {
+        Digest(bytes)
     }
 
     /// The 64 hex characters.

@@ -167,7 +167,7 @@ impl Engine {
     fn layer_sizes(&self, layers: &[(Digest, bool)]) -> Result<Vec<(Digest, u64)>> {
         layers
             .iter()
-            .map(|(d, _)| Ok((d.clone(), self.store.layer_meta(d)?.size)))
+            .map(|(d, _)| Ok((d.clone(), self.store.layer_size(d)?)))
             .collect()
     }
 
@@ -401,13 +401,14 @@ impl RootFs {
         parts.join("/")
     }
 
-    /// A regular file's bytes, following symlinks.
+    /// A regular file's bytes, following symlinks (None also for a build
+    /// context file that can no longer be read as it was).
     pub fn read(&self, path: &str) -> Option<Vec<u8>> {
         match self.entries.get(&self.resolve(path)) {
             Some(Entry {
                 kind: Kind::File(c),
                 ..
-            }) => Some(c.to_vec()),
+            }) => c.to_vec().ok(),
             _ => None,
         }
     }

@@ -9,7 +9,10 @@
 
 use crate::digest::{Digest, HashingWriter};
 use std::collections::BTreeMap;
+use std::fs;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Fixed mtime for files that have no meaningful time of their own
@@ -24,6 +27,75 @@ pub enum Content {
     /// `len` deterministic pseudo-random bytes from `seed` (base-image bulk such
     /// as shared libraries and interpreters: regenerated identically on demand).
     Filler { seed: u64, len: u64 },
+    /// A file of the host (a build-context file), read when the bytes are
+    /// needed instead of being held in memory. Two values are equal when
+    /// they name the same file as seen at the same moment.
+    File(Arc<HostFile>),
+}
+
+/// A regular file on the host as it was seen (`stamp`) when its content was
+/// hashed. Reading it checks that it still looks the same, before and after
+/// the bytes are read, so a layer never holds other bytes than the ones the
+/// build step's cache key was computed from (short of a change that keeps
+/// size, inode and both times, which no stat-based check can see).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostFile {
+    pub path: PathBuf,
+    pub stamp: FileStamp,
+    /// The sha256 of the bytes, as hashed when the file was seen: lets the
+    /// store find the same bytes in a layer it already holds.
+    pub sha256: [u8; 32],
+}
+
+/// What `stat` says about a file's identity and last change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FileStamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime: i64,
+    pub mtime_nsec: i64,
+    pub ctime: i64,
+    pub ctime_nsec: i64,
+}
+
+impl FileStamp {
+    pub fn of(m: &fs::Metadata) -> FileStamp {
+        FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.size(),
+            mtime: m.mtime(),
+            mtime_nsec: m.mtime_nsec(),
+            ctime: m.ctime(),
+            ctime_nsec: m.ctime_nsec(),
+        }
+    }
+}
+
+impl HostFile {
+    /// Opens the file, checking that it is still the one that was seen.
+    pub fn open(&self) -> io::Result<fs::File> {
+        let f = fs::File::open(&self.path)?;
+        self.check(&f)?;
+        Ok(f)
+    }
+
+    /// Fails unless `f` still looks as it did when it was seen.
+    pub fn check(&self, f: &fs::File) -> io::Result<()> {
+        if FileStamp::of(&f.metadata()?) == self.stamp {
+            Ok(())
+        } else {
+            Err(self.changed())
+        }
+    }
+
+    fn changed(&self) -> io::Error {
+        io::Error::other(format!(
+            "{}: file changed while the build was reading it",
+            self.path.display()
+        ))
+    }
 }
 
 impl Content {
@@ -35,6 +107,7 @@ impl Content {
         match self {
             Content::Bytes(b) => b.len() as u64,
             Content::Filler { len, .. } => *len,
+            Content::File(f) => f.stamp.size,
         }
     }
 
@@ -55,14 +128,19 @@ impl Content {
                 }
                 Ok(())
             }
+            Content::File(_) => {
+                io::copy(&mut ContentReader::new(self), w)?;
+                Ok(())
+            }
         }
     }
 
-    /// The whole content in memory (only for small files).
-    pub fn to_vec(&self) -> Vec<u8> {
+    /// The whole content in memory (only for small files). Fails only for a
+    /// host file that cannot be read or has changed since it was seen.
+    pub fn to_vec(&self) -> io::Result<Vec<u8>> {
         let mut v = Vec::with_capacity(self.len() as usize);
-        self.write_to(&mut v).expect("writing to a Vec cannot fail");
-        v
+        self.write_to(&mut v)?;
+        Ok(v)
     }
 }
 
@@ -236,21 +314,42 @@ pub fn content_size(entries: &[Entry]) -> u64 {
 
 /// The exact size `write_tar` will produce, without producing it.
 pub fn tar_size(entries: &[Entry]) -> u64 {
-    let mut total = 0u64;
-    for e in entries {
-        let name = tar_name(e);
-        if name.len() > 100 {
-            // GNU long name: one header plus the padded name
-            total += 512 + round512(name.len() as u64 + 1);
-        }
-        if let Kind::Symlink(t) | Kind::Hardlink(t) = &e.kind
-            && t.len() > 100
-        {
-            total += 512 + round512(t.len() as u64 + 1);
-        }
-        total += 512 + round512(e.size());
+    entries
+        .iter()
+        .map(|e| headers_len(e) + round512(e.size()))
+        .sum::<u64>()
+        + 1024
+}
+
+/// Where each entry's data starts in the tar `write_tar` produces (just
+/// after its header or headers), in entry order.
+pub fn data_offsets(entries: &[Entry]) -> Vec<u64> {
+    let mut at = 0;
+    entries
+        .iter()
+        .map(|e| {
+            at += headers_len(e);
+            let start = at;
+            at += round512(e.size());
+            start
+        })
+        .collect()
+}
+
+/// The bytes `write_tar` writes for an entry before its data.
+fn headers_len(e: &Entry) -> u64 {
+    let mut n = 512;
+    let name = tar_name(e);
+    if name.len() > 100 {
+        // GNU long name: one header plus the padded name
+        n += 512 + round512(name.len() as u64 + 1);
     }
-    total + 1024
+    if let Kind::Symlink(t) | Kind::Hardlink(t) = &e.kind
+        && t.len() > 100
+    {
+        n += 512 + round512(t.len() as u64 + 1);
+    }
+    n
 }
 
 fn round512(n: u64) -> u64 {
@@ -335,12 +434,15 @@ fn append_link_literal<W: Write>(
     b.append_data(&mut h, name, io::empty())
 }
 
-/// Streams a `Content` as a reader without holding filler content in memory.
+/// Streams a `Content` as a reader without holding filler or host-file
+/// content in memory.
 struct ContentReader<'a> {
     content: &'a Content,
     pos: u64,
     buf: Vec<u8>,
     buf_start: u64,
+    /// The open host file (`Content::File`), opened on the first read.
+    file: Option<fs::File>,
 }
 
 impl<'a> ContentReader<'a> {
@@ -350,6 +452,7 @@ impl<'a> ContentReader<'a> {
             pos: 0,
             buf: Vec::new(),
             buf_start: 0,
+            file: None,
         }
     }
 }
@@ -381,6 +484,26 @@ impl Read for ContentReader<'_> {
                 let off = (self.pos - self.buf_start) as usize;
                 let n = out.len().min(self.buf.len() - off);
                 out[..n].copy_from_slice(&self.buf[off..off + n]);
+                self.pos += n as u64;
+                Ok(n)
+            }
+            Content::File(hf) => {
+                let len = hf.stamp.size;
+                if self.file.is_none() {
+                    self.file = Some(hf.open()?);
+                }
+                let f = self.file.as_mut().expect("opened");
+                if self.pos >= len {
+                    // At the end: the file must still be the one that was
+                    // seen (a write while it was being read shows here).
+                    hf.check(f)?;
+                    return Ok(0);
+                }
+                let want = out.len().min((len - self.pos) as usize);
+                let n = f.read(&mut out[..want])?;
+                if n == 0 && want > 0 {
+                    return Err(hf.changed());
+                }
                 self.pos += n as u64;
                 Ok(n)
             }
@@ -519,6 +642,13 @@ mod tests {
         let (info, bytes) = write_tar(&e, Vec::new()).unwrap();
         assert_eq!(info.size, bytes.len() as u64);
         assert_eq!(tar_size(&e), info.size);
+        for (e, at) in e.iter().zip(data_offsets(&e)) {
+            if let Kind::File(c) = &e.kind {
+                let at = at as usize;
+                let data = c.to_vec().unwrap();
+                assert_eq!(&bytes[at..at + data.len()], &data[..], "{}", e.path);
+            }
+        }
     }
 
     #[test]
@@ -537,9 +667,30 @@ mod tests {
         assert_eq!(idx(&back), idx(&e));
         for (b, a) in back.iter().zip(&e) {
             if let (Kind::File(x), Kind::File(y)) = (&b.kind, &a.kind) {
-                assert_eq!(x.to_vec(), y.to_vec(), "{}", a.path);
+                assert_eq!(x.to_vec().unwrap(), y.to_vec().unwrap(), "{}", a.path);
             }
         }
+    }
+
+    #[test]
+    fn a_host_file_writes_the_same_layer_as_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        fs::write(&path, &bytes).unwrap();
+        let stamp = FileStamp::of(&fs::metadata(&path).unwrap());
+        let sha256 = Digest::of(&bytes).bytes();
+        let host = Content::File(Arc::new(HostFile {
+            path,
+            stamp,
+            sha256,
+        }));
+        assert_eq!(host.len(), bytes.len() as u64);
+        let layer = |c: Content| write_tar(&[Entry::file("f", c, 0o644)], Vec::new()).unwrap();
+        let (a, ta) = layer(host);
+        let (b, tb) = layer(Content::bytes(bytes));
+        assert_eq!(a, b);
+        assert_eq!(ta, tb);
     }
 
     #[test]
@@ -608,6 +759,12 @@ mod tests {
                 let (info, bytes) = write_tar(&entries, Vec::new()).unwrap();
                 prop_assert_eq!(info.size, bytes.len() as u64);
                 prop_assert_eq!(tar_size(&entries), info.size);
+                for (e, at) in entries.iter().zip(data_offsets(&entries)) {
+                    if let Kind::File(c) = &e.kind {
+                        let at = at as usize;
+                        prop_assert_eq!(&bytes[at..at + c.len() as usize], &c.to_vec().unwrap()[..]);
+                    }
+                }
                 let back = read_tar(&bytes[..]).unwrap();
                 let idx = |v: &[Entry]| v.iter().map(|e| {
                     let mut i = IndexEntry::of(e);

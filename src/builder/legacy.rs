@@ -134,6 +134,13 @@ fn source_hash(c: &crate::dockerfile::CopyArgs, ctx: &Context) -> String {
         [_] => "file",
         _ => "multi",
     };
+    // One file: the sha256 of its bytes.
+    if let [one] = matched.as_slice()
+        && c.from.is_none()
+        && let Some(CtxKind::File(_, sha)) = ctx.entries.get(one).map(|e| &e.kind)
+    {
+        return format!("file:{}", hex::encode(sha));
+    }
     format!("{kind}:{}", hash.hex())
 }
 
@@ -165,7 +172,7 @@ pub(crate) fn commit(
     );
     let cache_key = format!("legacy:{}", key.hex());
     if !no_cache
-        && let Some(id) = engine.store.build_cache_entry(&cache_key)
+        && let Some(id) = engine.store.build_cache_layer(&cache_key)
         && engine.index()?.images.contains_key(&id)
     {
         let img = engine.image(&id)?;
@@ -196,7 +203,7 @@ pub(crate) fn commit(
         idx.images.entry(id.clone()).or_insert(summary);
         Ok(())
     })?;
-    engine.store.build_cache_put(&cache_key, &id)?;
+    engine.store.build_cache_put(&[(cache_key, id.clone())])?;
     state.image = Some(id.clone());
     Ok(Committed::New(id))
 }
@@ -233,7 +240,7 @@ pub(crate) fn squash(
         }
     }
     let entries = crate::layer::normalize(entries);
-    let info = engine.store.put_layer(&entries)?;
+    let (info, _) = engine.store.put_layer(&entries, None)?;
     state.layers.truncate(base_layers);
     state
         .layers
@@ -333,7 +340,7 @@ pub fn context_tar_size(ctx: &Context) -> u64 {
             len += len.to_string().len() - 1;
             total += 512 + len.div_ceil(512) as u64 * 512;
         }
-        if let CtxKind::File(c) = &e.kind {
+        if let CtxKind::File(c, _) = &e.kind {
             total += c.len().div_ceil(512) * 512;
         }
         if let CtxKind::Symlink(t) = &e.kind
@@ -371,7 +378,7 @@ mod tests {
             entries.insert(
                 p.to_string(),
                 super::super::context::CtxEntry {
-                    kind: CtxKind::File(Content::bytes(vec![b'x'; *n])),
+                    kind: CtxKind::File(Content::bytes(vec![b'x'; *n]), [0; 32]),
                     mode: 0o644,
                 },
             );

@@ -435,7 +435,7 @@ impl Builder<'_> {
             // BuildKit starts sending the context while the first FROM
             // resolves, so its vertex is shown right after that FROM.
             let t = Instant::now();
-            let ctx = Context::load(ctx_dir, ignore_text.as_deref()).map_err(context_error)?;
+            let ctx = self.load_context(ctx_dir, ignore_text.as_deref())?;
             self.pending_context = Some(Vertex {
                 name: "[internal] load build context".into(),
                 logs: vec![format!("transferring context: {}B", ctx.transferred.max(2))],
@@ -471,6 +471,25 @@ impl Builder<'_> {
             self.warn_unused_build_args(df, &stages[..=target]);
         }
         self.export(state)
+    }
+
+    /// Loads the context through the store's checksum cache for its folder,
+    /// and records the cache's new state. The cache is best effort: one that
+    /// cannot be read or written only costs reading the files again.
+    fn load_context(&self, dir: &Path, ignore_text: Option<&str>) -> Result<Context, BuildError> {
+        let known = context::Checksums::folder_of(dir)
+            .and_then(|folder| {
+                let key = context::Checksums::key(&folder);
+                let bytes = self.engine.store.context_cache(&key)?;
+                Some(context::Checksums::decode(&bytes, &folder))
+            })
+            .unwrap_or_default();
+        let ctx = Context::load_with(dir, ignore_text, &known).map_err(context_error)?;
+        if let Some(c) = &ctx.checksums {
+            let key = context::Checksums::key(c.folder());
+            let _ = self.engine.store.put_context_cache(&key, &c.encode());
+        }
+        Ok(ctx)
     }
 
     fn build_arg_values(&self) -> BTreeMap<String, String> {

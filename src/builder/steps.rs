@@ -291,7 +291,7 @@ pub(crate) fn apply(
                     chown_ids(fs, &user).unwrap_or((0, 0))
                 };
                 let entries = mkdir_entries(fs, &path, mtime, uid, gid);
-                commit_layer(engine, state, entries, no_cache)?
+                commit_layer(engine, state, entries, no_cache, None)?
             } else {
                 false
             };
@@ -439,41 +439,49 @@ fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool
     if no_cache {
         return Ok(false);
     }
-    let Some(d) = engine.store.build_cache_get(&state.cache_key.to_string()) else {
+    let Some((d, size)) = engine.store.build_cache_get(&state.cache_key.to_string()) else {
         return Ok(false);
     };
-    let meta = engine
-        .store
-        .layer_meta(&d)
-        .map_err(crate::engine::EngineError::from)?;
-    if state.rootfs.is_some() {
-        let entries = engine.layer_entries(&d)?;
-        if let Some(fs) = state.rootfs.as_mut() {
-            fs.apply(entries);
-        }
-    }
-    state.layers.push((d, meta.size));
+    // The merged root fs, if loaded, is dropped rather than updated: applying
+    // the layer would read all of its bytes, and most builds never look at
+    // the root fs again. `rootfs` reloads it if a later step needs it.
+    state.rootfs = None;
+    state.layers.push((d, size));
     Ok(true)
 }
 
 /// Writes a layer (or finds it in the build cache) and adds it to the state.
+///
+/// `step` names the step apart from its sources (the cache key before the
+/// COPY sources' checksum is mixed in): the layer an earlier build of the
+/// same step stored whole is recorded under it, and offered to the store as
+/// the base a new layer can take unchanged file bytes from.
 fn commit_layer(
     engine: &Engine,
     state: &mut State,
     entries: Vec<Entry>,
     no_cache: bool,
+    step: Option<&Digest>,
 ) -> Result<bool, BuildError> {
     if from_cache(engine, state, no_cache)? {
         return Ok(true);
     }
     let entries = layer::normalize(entries);
-    let info = engine
+    let base_key = step.map(|k| format!("base {k}"));
+    let base = base_key
+        .as_ref()
+        .and_then(|k| engine.store.build_cache_layer(k));
+    let (info, split_from) = engine
         .store
-        .put_layer(&entries)
+        .put_layer(&entries, base.as_ref())
         .map_err(crate::engine::EngineError::from)?;
+    let mut record = vec![(state.cache_key.to_string(), info.diff_id.clone())];
+    if let Some(k) = base_key {
+        record.push((k, split_from.unwrap_or_else(|| info.diff_id.clone())));
+    }
     engine
         .store
-        .build_cache_put(&state.cache_key.to_string(), &info.diff_id)
+        .build_cache_put(&record)
         .map_err(crate::engine::EngineError::from)?;
     let size = layer::content_size(&entries);
     state.layers.push((info.diff_id, size));
@@ -605,7 +613,8 @@ fn copy(
                     clean_path(src)
                 )
             } else if c.from.is_none() {
-                let r = &ctx.checksum(&[]).hex()[..25];
+                // BuildKit names a ref here; imagelab's stand-in is fixed.
+                let r = &Digest::of(b"").hex()[..25];
                 format!(
                     "failed to compute cache key: failed to calculate checksum of ref {r}::{r}: \"{shown}\": not found"
                 )
@@ -630,6 +639,7 @@ fn copy(
             .collect();
         sources = Digest::of(format!("{sources}\n{docs:?}").as_bytes());
     }
+    let step = state.cache_key.clone();
     state.cache_key = Digest::of(format!("{}\n{sources}", state.cache_key).as_bytes());
     if from_cache(engine, state, no_cache)? {
         copy_history(state, verb, c);
@@ -694,8 +704,10 @@ fn copy(
                         put(target, ctx_kind(&e.kind), e.mode);
                     }
                     put(dest.clone(), layer::Kind::Dir, 0o755);
-                } else if let (true, CtxKind::File(content)) = (unpack, &ctx.entries[src].kind)
-                    && let bytes = content.to_vec()
+                } else if let (true, CtxKind::File(content, _)) = (unpack, &ctx.entries[src].kind)
+                    && let bytes = content
+                        .to_vec()
+                        .map_err(|e| BuildError::at(original, format!("{verb} {src}: {e}")))?
                     && super::archive::detect(&bytes).is_some()
                 {
                     let limits = super::archive::Limits::default();
@@ -788,7 +800,8 @@ fn copy(
         }
     }
     all.extend(entries);
-    let cached = commit_layer(engine, state, all, no_cache)?;
+    let step = source_key.is_none().then_some(&step);
+    let cached = commit_layer(engine, state, all, no_cache, step)?;
     copy_history(state, verb, c);
     Ok(cached)
 }
@@ -822,7 +835,7 @@ fn copy_flags(c: &CopyArgs) -> String {
 
 fn ctx_kind(k: &CtxKind) -> layer::Kind {
     match k {
-        CtxKind::File(c) => layer::Kind::File(c.clone()),
+        CtxKind::File(c, _) => layer::Kind::File(c.clone()),
         CtxKind::Dir => layer::Kind::Dir,
         CtxKind::Symlink(t) => layer::Kind::Symlink(t.clone()),
     }

@@ -25,7 +25,7 @@ fn file_text(layers: &[Vec<Entry>], path: &str) -> Option<String> {
         l.iter()
             .find(|e| e.path == path)
             .and_then(|e| match &e.kind {
-                Kind::File(c) => Some(String::from_utf8_lossy(&c.to_vec()).into_owned()),
+                Kind::File(c) => Some(String::from_utf8_lossy(&c.to_vec().unwrap()).into_owned()),
                 _ => None,
             })
     })

@@ -30,7 +30,7 @@ pub fn run(s: &mut Session, a: HistoryArgs, io: &mut Io) -> anyhow::Result<i32> 
     let diff_ids = crate::engine::diff_ids_of(&img.config);
     let mut sizes = Vec::new();
     for d in &diff_ids {
-        sizes.push(engine.store.layer_meta(d)?.size);
+        sizes.push(engine.store.layer_size(d)?);
     }
     let history = img.config["history"]
         .as_array()

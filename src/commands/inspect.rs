@@ -112,7 +112,7 @@ pub fn inspect_json(engine: &Engine, idx: &Index, img: &Image) -> anyhow::Result
         Some(s) => s.size,
         None => diff_ids
             .iter()
-            .map(|d| engine.store.layer_meta(d).map(|m| m.size).unwrap_or(0))
+            .map(|d| engine.store.layer_size(d).unwrap_or(0))
             .sum(),
     };
     let chain = crate::engine::chain_ids(&diff_ids);
