@@ -20,7 +20,6 @@
 //! and exits non-zero only when it cannot run, never on slowness.
 
 use std::fs;
-use std::hint::black_box;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -32,7 +31,14 @@ const DEFAULT_ROUNDS: usize = 5;
 /// The file rewritten before each "one file changed" rebuild.
 const CHANGED: usize = FILES / 2;
 
-type Result<T> = std::result::Result<T, String>;
+mod common;
+
+/// `c` to run in `dir`.
+fn in_dir(dir: &Path, mut c: Command) -> Command {
+    c.current_dir(dir);
+    c
+}
+use common::{Result, find_binary, time_process};
 
 fn main() -> ExitCode {
     match run() {
@@ -60,7 +66,7 @@ fn run() -> Result<()> {
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(DEFAULT_ROUNDS);
-    let bin = find_binary()?;
+    let bin = find_binary("context")?;
     println!("imagelab binary: {}", bin.display());
 
     let ctx = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
@@ -80,7 +86,7 @@ fn run() -> Result<()> {
         c
     };
     // Warm-up: the page cache holds the context for both sides.
-    time_process(ctx.path(), reference())?;
+    time_process(in_dir(ctx.path(), reference()))?;
     let warm = tempfile::tempdir().map_err(|e| format!("temp home: {e}"))?;
     build(&bin, warm.path(), ctx.path())?;
     drop(warm);
@@ -91,7 +97,7 @@ fn run() -> Result<()> {
     let mut t_one = Vec::with_capacity(rounds);
     for round in 0..rounds {
         if round % 2 == 0 {
-            t_ref.push(time_process(ctx.path(), reference())?);
+            t_ref.push(time_process(in_dir(ctx.path(), reference()))?);
         }
         let home = tempfile::tempdir().map_err(|e| format!("temp home: {e}"))?;
         let (d, cold_id) = build(&bin, home.path(), ctx.path())?;
@@ -116,7 +122,7 @@ fn run() -> Result<()> {
         drop(home);
 
         if round % 2 == 1 {
-            t_ref.push(time_process(ctx.path(), reference())?);
+            t_ref.push(time_process(in_dir(ctx.path(), reference()))?);
         }
         println!(
             "round {round}: cold {:.0} ms, unchanged {:.0} ms, one file {:.0} ms, reference {:.0} ms",
@@ -263,43 +269,6 @@ fn build(bin: &Path, home: &Path, ctx: &Path) -> Result<(Duration, String)> {
         return Err(format!("unexpected `build -q` output: {id:?}"));
     }
     Ok((d, id))
-}
-
-/// Process start to exit in `dir`, output collected through a pipe.
-fn time_process(dir: &Path, mut c: Command) -> Result<Duration> {
-    c.current_dir(dir).stdin(Stdio::null());
-    let t = Instant::now();
-    let out = c.output().map_err(|e| format!("spawn {c:?}: {e}"))?;
-    let d = t.elapsed();
-    if !out.status.success() {
-        return Err(format!("{c:?} exited with {}", out.status));
-    }
-    black_box(out.stdout);
-    Ok(d)
-}
-
-/// The release binary: cargo builds the bin targets for benches and tells
-/// us where; otherwise it sits next to `deps/` where this bench runs from.
-fn find_binary() -> Result<PathBuf> {
-    let exe = format!("imagelab{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = Vec::new();
-    if let Some(p) = option_env!("CARGO_BIN_EXE_imagelab") {
-        candidates.push(PathBuf::from(p));
-    }
-    if let Ok(me) = std::env::current_exe()
-        && let Some(profile_dir) = me.parent().and_then(Path::parent)
-    {
-        candidates.push(profile_dir.join(&exe));
-    }
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            format!(
-                "imagelab binary not found (looked at {candidates:?}); run through `cargo bench --bench context`"
-            )
-        })
 }
 
 // ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ use imagelab::reference::Reference;
 use sha2::{Digest as _, Sha256};
 use std::fs;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,14 @@ const PROCESS_RUNS: usize = 30;
 const BUILD_RUNS: usize = 30;
 const NGINX_BYTES: usize = 48 << 20;
 
-type Result<T> = std::result::Result<T, String>;
+mod common;
+
+/// `c` with `IMAGELAB_HOME` set.
+fn with_home(home: &Path, mut c: Command) -> Command {
+    c.env("IMAGELAB_HOME", home);
+    c
+}
+use common::{Result, find_binary, time_process};
 
 fn main() -> ExitCode {
     // `cargo bench --bench core -- images` runs only the figures whose
@@ -62,7 +69,7 @@ fn run(filters: &[String]) -> Result<()> {
     let wanted = |section: &str| filters.is_empty() || filters.iter().any(|f| section.contains(f));
     let mut rows = Vec::new();
     if wanted("images") {
-        let bin = find_binary()?;
+        let bin = find_binary("core")?;
         println!("imagelab binary: {}", bin.display());
         rows.extend(bench_images(&bin)?);
     }
@@ -131,11 +138,11 @@ fn bench_images(bin: &Path) -> Result<Vec<Row>> {
     for i in 0..PROCESS_RUNS {
         // Alternate which goes first so neither always runs on a warmer cache.
         if i % 2 == 0 {
-            t_images.push(time_process(home.path(), images())?);
-            t_version.push(time_process(home.path(), version())?);
+            t_images.push(time_process(with_home(home.path(), images()))?);
+            t_version.push(time_process(with_home(home.path(), version()))?);
         } else {
-            t_version.push(time_process(home.path(), version())?);
-            t_images.push(time_process(home.path(), images())?);
+            t_version.push(time_process(with_home(home.path(), version()))?);
+            t_images.push(time_process(with_home(home.path(), images()))?);
         }
     }
     let (mi, mv) = (median(&mut t_images), median(&mut t_version));
@@ -163,43 +170,6 @@ fn run_process(home: &Path, mut c: Command) -> Result<String> {
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Process start to exit, output collected through a pipe.
-fn time_process(home: &Path, mut c: Command) -> Result<Duration> {
-    c.env("IMAGELAB_HOME", home).stdin(Stdio::null());
-    let t = Instant::now();
-    let out = c.output().map_err(|e| format!("spawn {c:?}: {e}"))?;
-    let d = t.elapsed();
-    if !out.status.success() {
-        return Err(format!("{c:?} exited with {}", out.status));
-    }
-    black_box(out.stdout);
-    Ok(d)
-}
-
-/// The release binary: cargo builds the bin targets for benches and tells
-/// us where; otherwise it sits next to `deps/` where this bench runs from.
-fn find_binary() -> Result<PathBuf> {
-    let exe = format!("imagelab{}", std::env::consts::EXE_SUFFIX);
-    let mut candidates = Vec::new();
-    if let Some(p) = option_env!("CARGO_BIN_EXE_imagelab") {
-        candidates.push(PathBuf::from(p));
-    }
-    if let Ok(me) = std::env::current_exe()
-        && let Some(profile_dir) = me.parent().and_then(Path::parent)
-    {
-        candidates.push(profile_dir.join(&exe));
-    }
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            format!(
-                "imagelab binary not found (looked at {candidates:?}); run through `cargo bench --bench core`"
-            )
-        })
 }
 
 // ---------------------------------------------------------------------------

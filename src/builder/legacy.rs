@@ -102,15 +102,7 @@ pub(crate) fn created_by(ins: &Instruction, state: &State, ctx: &Context) -> Str
 
 /// Go's `%q` of a string slice: `["nginx" "-g" "daemon off;"]`.
 fn go_list(v: &Value) -> String {
-    let items: Vec<String> = v
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    super::steps::go_quoted_list(&items)
+    super::steps::go_quoted_list(&super::steps::strings(v))
 }
 
 /// The classic builder names copied sources by a content hash: `file:<hex>`

@@ -28,6 +28,17 @@ pub fn rfc3339(epoch: i64) -> String {
 
 /// Go's `%q`-style rendering of a string slice, as BuildKit writes CMD and
 /// ENTRYPOINT into history: `["nginx" "-g" "daemon off;"]`.
+/// A JSON array of strings as a list (empty when it is not one).
+pub(crate) fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn go_quoted_list(items: &[String]) -> String {
     let q: Vec<String> = items
         .iter()
@@ -225,14 +236,7 @@ pub(crate) fn apply(
                     o
                 }
             };
-            let test: Vec<String> = v["Test"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let test = strings(&v["Test"]);
             let retries = v["Retries"].as_u64().unwrap_or(0);
             state.config["config"]["Healthcheck"] = v;
             // BuildKit writes Go's `%q` of the config struct pointer.
