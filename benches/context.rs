@@ -38,7 +38,7 @@ fn in_dir(dir: &Path, mut c: Command) -> Command {
     c.current_dir(dir);
     c
 }
-use common::{Result, find_binary, time_process};
+use common::{Result, find_binary, median, ms, ratio, time_process};
 
 fn main() -> ExitCode {
     match run() {
@@ -278,24 +278,6 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     f.write_all(bytes)
         .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn print_table(rows: &[Row]) {

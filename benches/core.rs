@@ -36,7 +36,7 @@ fn with_home(home: &Path, mut c: Command) -> Command {
     c.env("IMAGELAB_HOME", home);
     c
 }
-use common::{Result, find_binary, time_process};
+use common::{Result, find_binary, median, ms, ratio, time_process};
 
 fn main() -> ExitCode {
     // `cargo bench --bench core -- images` runs only the figures whose
@@ -315,24 +315,6 @@ fn build(engine: &Engine, ctx: &Path, tag: &str) -> Result<BuildOutcome> {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    }
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
 
 fn print_table(rows: &[Row]) {
