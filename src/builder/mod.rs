@@ -636,18 +636,7 @@ impl Builder<'_> {
                 }
             }
             let history_len = history_len(&state);
-            let cached = steps::apply(
-                self.engine,
-                &mut state,
-                ins,
-                &expanded,
-                ctx,
-                done,
-                stages,
-                build_args,
-                self.opts.no_cache,
-                &mut self.warnings,
-            )?;
+            let cached = self.apply(&mut state, ins, &expanded, ctx, done, stages, build_args)?;
             if let Some(v) = vi {
                 self.vertices[v].cached = cached;
                 self.vertices[v].seconds = t.elapsed().as_secs_f64();
@@ -674,18 +663,7 @@ impl Builder<'_> {
                 };
                 self.step_line(&ins);
                 let history_len = history_len(&state);
-                steps::apply(
-                    self.engine,
-                    &mut state,
-                    &ins,
-                    &ins,
-                    ctx,
-                    done,
-                    stages,
-                    build_args,
-                    self.opts.no_cache,
-                    &mut self.warnings,
-                )?;
+                self.apply(&mut state, &ins, &ins, ctx, done, stages, build_args)?;
                 self.legacy_commit(&mut state, &ins, ctx, history_len, true)?;
             }
         }
@@ -784,6 +762,32 @@ impl Builder<'_> {
             .platform
             .clone()
             .unwrap_or_else(crate::engine::host_platform)
+    }
+
+    /// One instruction's effect on the stage (see `steps::apply`).
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &mut self,
+        state: &mut State,
+        original: &Instruction,
+        expanded: &Instruction,
+        ctx: &Context,
+        done: &BTreeMap<usize, State>,
+        stages: &[Stage],
+        build_args: &BTreeMap<String, String>,
+    ) -> Result<bool, BuildError> {
+        steps::apply(
+            self.engine,
+            state,
+            original,
+            expanded,
+            ctx,
+            done,
+            stages,
+            build_args,
+            self.opts.no_cache,
+            &mut self.warnings,
+        )
     }
 
     /// Legacy builder: `Step N/M : <instruction as written>`.
