@@ -252,7 +252,7 @@ impl Builder<'_> {
             let ignore_text = std::fs::read(ignore_path(&ctx_dir, &df_path))
                 .ok()
                 .map(|b| String::from_utf8_lossy(&b).into_owned());
-            let ctx = Context::load(&ctx_dir, ignore_text.as_deref()).map_err(context_error)?;
+            let ctx = self.load_context(&ctx_dir, ignore_text.as_deref())?;
             let size = crate::format::human_size(legacy::context_tar_size(&ctx));
             self.lines
                 .push(format!("Sending build context to Docker daemon  {size:>8}"));
