@@ -17,3 +17,4 @@ pub mod layer;
 pub mod reference;
 pub mod repl;
 pub mod store;
+pub mod userland;
