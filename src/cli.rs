@@ -327,6 +327,9 @@ pub struct BuildArgs {
     /// Squash newly built layers into a single new layer
     #[arg(long, hide = true)]
     pub squash: bool,
+    /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")
+    #[arg(long = "secret", value_name = "stringArray")]
+    pub secret: Vec<String>,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

@@ -136,6 +136,68 @@ fn source_hash(c: &crate::dockerfile::CopyArgs, ctx: &Context) -> String {
     format!("{kind}:{}", hash.hex())
 }
 
+/// The classic builder's cache key for a step, taken before it runs: the
+/// parent image, the instruction as expanded (with the content hash of what
+/// a COPY or ADD reads) and the config it starts from. The daemon looks for
+/// a child of the parent committed from the same instruction and config.
+pub(crate) fn cache_key(state: &State, ins: &Instruction, ctx: &Context) -> String {
+    let sources = match &ins.kind {
+        Kind::Copy(c) | Kind::Add(c) => source_hash(c, ctx),
+        _ => String::new(),
+    };
+    let key = Digest::of(
+        format!(
+            "legacy\n{}\n{:?}\n{sources}\n{}",
+            state
+                .image
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            ins.kind,
+            state.config["config"],
+        )
+        .as_bytes(),
+    );
+    format!("legacy:{}", key.hex())
+}
+
+/// Looks a step up in the image cache; on a hit the state becomes that
+/// image's (config, layers) and its ID is returned.
+pub(crate) fn probe(
+    engine: &Engine,
+    state: &mut State,
+    cache_key: &str,
+    no_cache: bool,
+) -> Result<Option<Digest>, EngineError> {
+    if no_cache {
+        return Ok(None);
+    }
+    let Some(id) = engine.store.build_cache_layer(cache_key) else {
+        return Ok(None);
+    };
+    if !engine.index()?.images.contains_key(&id) {
+        return Ok(None);
+    }
+    let img = engine.image(&id)?;
+    let diff_ids = crate::engine::diff_ids_of(&img.config);
+    if diff_ids.len() != state.layers.len() {
+        let mut layers = Vec::new();
+        for d in diff_ids {
+            let size = engine.store.layer_head(&d)?.size;
+            layers.push((d, size));
+        }
+        state.layers = layers;
+        state.rootfs = None;
+    }
+    let mut config = img.config.clone();
+    if let Some(o) = config.as_object_mut() {
+        o.remove("rootfs");
+    }
+    state.config = config;
+    state.image = Some(id.clone());
+    Ok(Some(id))
+}
+
 /// How a step's image came about.
 pub(crate) enum Committed {
     Cached(Digest),
@@ -151,29 +213,10 @@ pub(crate) fn commit(
     created_by: String,
     empty_layer: bool,
     no_cache: bool,
+    cache_key: String,
 ) -> Result<Committed, EngineError> {
     let parent = state.image.clone();
-    let key = Digest::of(
-        format!(
-            "legacy\n{}\n{created_by}\n{}\n{:?}",
-            parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
-            state.config["config"],
-            state.layers,
-        )
-        .as_bytes(),
-    );
-    let cache_key = format!("legacy:{}", key.hex());
-    if !no_cache
-        && let Some(id) = engine.store.build_cache_layer(&cache_key)
-        && engine.index()?.images.contains_key(&id)
-    {
-        let img = engine.image(&id)?;
-        let mut config = img.config.clone();
-        if let Some(o) = config.as_object_mut() {
-            o.remove("rootfs");
-        }
-        state.config = config;
-        state.image = Some(id.clone());
+    if let Some(id) = probe(engine, state, &cache_key, no_cache)? {
         return Ok(Committed::Cached(id));
     }
     let now = crate::home::now().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);

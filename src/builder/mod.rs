@@ -16,6 +16,7 @@ pub mod context;
 pub mod ignore;
 pub mod legacy;
 pub mod output;
+pub mod run;
 mod steps;
 
 use crate::digest::Digest;
@@ -53,6 +54,9 @@ pub struct BuildOptions {
     /// The Dockerfile's text when it came on standard input (`-f -`,
     /// or `docker build - < Dockerfile`).
     pub dockerfile_text: Option<String>,
+    /// `--secret id=ID,src=FILE`: the secrets `RUN --mount=type=secret`
+    /// can read, by id.
+    pub secrets: BTreeMap<String, Vec<u8>>,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -60,6 +64,8 @@ pub struct BuildOptions {
 pub struct Vertex {
     pub name: String,
     pub logs: Vec<String>,
+    /// A RUN step's output lines, stamped with seconds since it started.
+    pub output: Vec<run::LogLine>,
     pub cached: bool,
     pub error: bool,
     pub seconds: f64,
@@ -86,6 +92,15 @@ pub enum BuildError {
         message: String,
         lines: Option<(usize, usize)>,
     },
+    /// A RUN command that exited non-zero (`command` is its argv joined).
+    #[error(
+        "failed to solve: process \"{command}\" did not complete successfully: exit code: {code}"
+    )]
+    Process {
+        command: String,
+        code: i32,
+        lines: (usize, usize),
+    },
     #[error("failed to solve: {0}")]
     Engine(#[from] EngineError),
 }
@@ -96,6 +111,7 @@ impl BuildError {
         match self {
             BuildError::Parse { line, end_line, .. } => Some((*line, *end_line)),
             BuildError::Solve { lines, .. } => *lines,
+            BuildError::Process { lines, .. } => Some(*lines),
             _ => None,
         }
     }
@@ -177,11 +193,11 @@ struct Builder<'a> {
 }
 
 /// One stage of a Dockerfile: its FROM and the instructions after it.
-struct Stage<'d> {
-    index: usize,
-    from: &'d Instruction,
-    name: Option<String>,
-    body: Vec<&'d Instruction>,
+pub(crate) struct Stage<'d> {
+    pub index: usize,
+    pub from: &'d Instruction,
+    pub name: Option<String>,
+    pub body: Vec<&'d Instruction>,
 }
 
 /// The state of a stage while it is being built.
@@ -628,21 +644,35 @@ impl Builder<'_> {
                 false => display_name(ins, &lookup, escape),
             };
             let vi = step_label.map(|l| self.vertex(format!("{l} {shown}")));
+            // The classic builder's image cache is keyed before the step
+            // runs; a RUN found there is not run at all.
+            let legacy_key = legacy.then(|| legacy::cache_key(&state, &expanded, ctx));
             if legacy && !trigger {
                 self.step_line(ins);
                 if let Kind::Run { .. } = ins.kind {
-                    let c = legacy::container_id(&state, &ins.original);
+                    let key = legacy_key.as_deref().unwrap_or_default();
+                    if let Some(id) =
+                        legacy::probe(self.engine, &mut state, key, self.opts.no_cache)?
+                    {
+                        self.lines.push(" ---> Using cache".into());
+                        self.lines.push(format!(" ---> {}", id.short()));
+                        continue;
+                    }
+                    let c =
+                        legacy::container_id(&state, &legacy::created_by(&expanded, &state, ctx));
                     self.lines.push(format!(" ---> Running in {c}"));
                 }
             }
             let history_len = history_len(&state);
-            let cached = self.apply(&mut state, ins, &expanded, ctx, done, stages, build_args)?;
+            let cached = self.apply(
+                &mut state, ins, &expanded, ctx, done, stages, build_args, vi,
+            )?;
             if let Some(v) = vi {
                 self.vertices[v].cached = cached;
                 self.vertices[v].seconds = t.elapsed().as_secs_f64();
             }
-            if legacy {
-                self.legacy_commit(&mut state, &expanded, ctx, history_len, !trigger)?;
+            if let Some(key) = legacy_key {
+                self.legacy_commit(&mut state, &expanded, ctx, history_len, !trigger, key)?;
             }
         }
         if id_due {
@@ -663,8 +693,9 @@ impl Builder<'_> {
                 };
                 self.step_line(&ins);
                 let history_len = history_len(&state);
-                self.apply(&mut state, &ins, &ins, ctx, done, stages, build_args)?;
-                self.legacy_commit(&mut state, &ins, ctx, history_len, true)?;
+                let key = legacy::cache_key(&state, &ins, ctx);
+                self.apply(&mut state, &ins, &ins, ctx, done, stages, build_args, None)?;
+                self.legacy_commit(&mut state, &ins, ctx, history_len, true, key)?;
             }
         }
         Ok(state)
@@ -775,8 +806,10 @@ impl Builder<'_> {
         done: &BTreeMap<usize, State>,
         stages: &[Stage],
         build_args: &BTreeMap<String, String>,
+        vertex: Option<usize>,
     ) -> Result<bool, BuildError> {
-        steps::apply(
+        let mut logs = Vec::new();
+        let r = steps::apply(
             self.engine,
             state,
             original,
@@ -786,8 +819,17 @@ impl Builder<'_> {
             stages,
             build_args,
             self.opts.no_cache,
-            &mut self.warnings,
-        )
+            &self.opts.secrets,
+            &mut logs,
+        );
+        // A RUN step's output: the vertex's log, or the classic builder's
+        // lines as they came.
+        if self.opts.legacy {
+            self.lines.extend(logs.into_iter().map(|l| l.text));
+        } else if let Some(v) = vertex {
+            self.vertices[v].output = logs;
+        }
+        r
     }
 
     /// Legacy builder: `Step N/M : <instruction as written>`.
@@ -840,6 +882,7 @@ impl Builder<'_> {
         ctx: &Context,
         history_len: usize,
         show_id: bool,
+        key: String,
     ) -> Result<(), BuildError> {
         // Replace the BuildKit history entry the step wrote (if any) with
         // the classic builder's.
@@ -854,7 +897,14 @@ impl Builder<'_> {
         };
         let created_by = legacy::created_by(ins, state, ctx);
         let container = legacy::container_id(state, &created_by);
-        match legacy::commit(self.engine, state, created_by, empty, self.opts.no_cache)? {
+        match legacy::commit(
+            self.engine,
+            state,
+            created_by,
+            empty,
+            self.opts.no_cache,
+            key,
+        )? {
             legacy::Committed::Cached(id) => {
                 self.lines.push(" ---> Using cache".into());
                 if show_id {
@@ -862,8 +912,12 @@ impl Builder<'_> {
                 }
             }
             legacy::Committed::New(id) => {
-                if !matches!(ins.kind, Kind::Copy(_) | Kind::Add(_)) {
+                if !matches!(ins.kind, Kind::Copy(_) | Kind::Add(_) | Kind::Run { .. }) {
                     self.lines.push(format!(" ---> Running in {container}"));
+                    self.lines
+                        .push(format!(" ---> Removed intermediate container {container}"));
+                } else if let Kind::Run { .. } = ins.kind {
+                    // Its `Running in` line came before the output.
                     self.lines
                         .push(format!(" ---> Removed intermediate container {container}"));
                 }

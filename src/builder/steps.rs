@@ -69,7 +69,7 @@ fn argv(state: &State, c: &ShellOrExec) -> Vec<String> {
     }
 }
 
-fn history(state: &mut State, created_by: String, empty: bool) {
+pub(crate) fn history(state: &mut State, created_by: String, empty: bool) {
     let mut h = json!({
         "created": state.clock,
         "created_by": created_by,
@@ -120,7 +120,8 @@ pub(crate) fn apply(
     stages: &[Stage],
     build_args: &BTreeMap<String, String>,
     no_cache: bool,
-    _warnings: &mut Vec<String>,
+    secrets: &BTreeMap<String, Vec<u8>>,
+    logs: &mut Vec<super::run::LogLine>,
 ) -> Result<bool, BuildError> {
     state.cache_key = Digest::of(format!("{}\n{:?}", state.cache_key, ins.kind).as_bytes());
     match &ins.kind {
@@ -309,10 +310,14 @@ pub(crate) fn apply(
             );
         }
         Kind::Run { .. } => {
-            return Err(BuildError::at(
-                original,
-                "RUN is not available yet in imagelab: running programs needs the simulated userland, which has not landed",
-            ));
+            let inputs = super::run::RunInputs {
+                ctx,
+                done,
+                stages,
+                no_cache,
+                secrets,
+            };
+            return super::run::run(engine, state, original, ins, &inputs, logs);
         }
         Kind::From { .. } => unreachable!("FROM starts a stage"),
         Kind::Unknown { .. } => unreachable!("unknown instructions only occur inside ONBUILD"),
@@ -408,7 +413,7 @@ pub fn go_quote_rune(n: u64) -> String {
 }
 
 /// The stage's merged root file system, loaded on first need.
-fn rootfs<'s>(engine: &Engine, state: &'s mut State) -> Result<&'s RootFs, BuildError> {
+pub(crate) fn rootfs<'s>(engine: &Engine, state: &'s mut State) -> Result<&'s RootFs, BuildError> {
     if state.rootfs.is_none() {
         let ids: Vec<Digest> = state.layers.iter().map(|(d, _)| d.clone()).collect();
         state.rootfs = Some(engine.rootfs(&ids)?);
@@ -460,7 +465,7 @@ fn from_cache(engine: &Engine, state: &mut State, no_cache: bool) -> Result<bool
 /// COPY sources' checksum is mixed in): the layer an earlier build of the
 /// same step stored whole is recorded under it, and offered to the store as
 /// the base a new layer can take unchanged file bytes from.
-fn commit_layer(
+pub(crate) fn commit_layer(
     engine: &Engine,
     state: &mut State,
     entries: Vec<Entry>,

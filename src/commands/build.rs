@@ -151,7 +151,20 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
     } else {
         _stdin_context = None;
     }
+    let mut secrets = std::collections::BTreeMap::new();
+    for spec in &a.secret {
+        match read_secret(s, spec) {
+            Ok((id, bytes)) => {
+                secrets.insert(id, bytes);
+            }
+            Err(e) => {
+                writeln!(io.err, "ERROR: {e}")?;
+                return Ok(1);
+            }
+        }
+    }
     let opts = BuildOptions {
+        secrets,
         dockerfile_text,
         output,
         platform,
@@ -201,6 +214,9 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !quiet {
         if tty {
             render_tty(io, &outcome.vertices, total, outcome.result.is_ok())?;
+            if let Some(v) = outcome.vertices.iter().find(|v| v.error) {
+                write!(io.err, "{}", error_box(v))?;
+            }
             if !outcome.warnings.is_empty() {
                 writeln!(io.err)?;
             }
@@ -287,11 +303,64 @@ fn legacy_run(
                     )?;
                 }
                 BuildError::Parse { .. } => writeln!(io.err, "Error response from daemon: {msg}")?,
+                // The daemon's words, and the command's status as the CLI's.
+                BuildError::Process { command, code, .. } => {
+                    writeln!(
+                        io.err,
+                        "The command '{command}' returned a non-zero code: {code}"
+                    )?;
+                    return Ok(*code);
+                }
                 _ => writeln!(io.err, "{msg}")?,
             }
             Ok(1)
         }
     }
+}
+
+/// `--secret id=ID[,src=FILE|,env=VAR][,type=file|env]`, as buildx reads it:
+/// a file (confined to the workspace) or an environment variable of the
+/// session. Returns the id and the bytes.
+fn read_secret(s: &Session, spec: &str) -> Result<(String, Vec<u8>), String> {
+    let mut id = None;
+    let mut src = None;
+    let mut env = None;
+    let mut typ = None;
+    for field in spec.split(',') {
+        let (k, v) = field.split_once('=').ok_or_else(|| {
+            format!("failed to parse secret: invalid field '{field}' must be a key=value pair")
+        })?;
+        match k.to_lowercase().as_str() {
+            "id" => id = Some(v.to_string()),
+            "src" | "source" => src = Some(v.to_string()),
+            "env" => env = Some(v.to_string()),
+            "type" => typ = Some(v.to_string()),
+            other => {
+                return Err(format!(
+                    "failed to parse secret: unexpected key '{other}' in '{field}'"
+                ));
+            }
+        }
+    }
+    let id = id
+        .or_else(|| {
+            src.as_ref()
+                .map(|p| p.rsplit('/').next().unwrap_or(p).to_string())
+        })
+        .or_else(|| env.clone())
+        .ok_or_else(|| "failed to parse secret: secret ID missing".to_string())?;
+    if typ.as_deref() == Some("env") || (src.is_none() && typ.as_deref() != Some("file")) {
+        let var = env.or(src).unwrap_or_else(|| id.clone());
+        return s
+            .var(&var)
+            .map(|v| (id.clone(), v.into_bytes()))
+            .ok_or_else(|| format!("secret {id}: environment variable {var} is not set"));
+    }
+    let file = src.unwrap_or_else(|| id.clone());
+    let path = super::files::confined(s, &file).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(&path)
+        .map_err(|_| format!("failed to stat {file}: no such file or directory"))?;
+    Ok((id, bytes))
 }
 
 /// `--iidfile FILE`: the image ID, without a newline, as docker writes it.
@@ -346,16 +415,31 @@ fn render_plain(io: &mut Io, vertices: &[Vertex], err: Option<&BuildError>) -> s
         for l in &v.logs {
             writeln!(io.err, "#{n} {l} done")?;
         }
+        for l in &v.output {
+            writeln!(io.err, "#{n} {:.3} {}", l.at, l.text)?;
+        }
         if v.error {
             let msg = err.map(|e| e.to_string()).unwrap_or_default();
             let msg = msg.strip_prefix("failed to solve: ").unwrap_or(&msg);
             writeln!(io.err, "#{n} ERROR: {msg}")?;
-            writeln!(io.err, "------\n > {}:\n------", v.name)?;
+            write!(io.err, "{}", error_box(v))?;
         } else {
             writeln!(io.err, "#{n} DONE {}\n", secs(v.seconds))?;
         }
     }
     Ok(())
+}
+
+/// The box BuildKit prints for a failed step: its name and the last ten
+/// lines of its output, stamped.
+fn error_box(v: &Vertex) -> String {
+    let mut s = format!("------\n > {}:\n", v.name);
+    let skip = v.output.len().saturating_sub(10);
+    for l in &v.output[skip..] {
+        s.push_str(&format!("{:.3} {}\n", l.at, l.text));
+    }
+    s.push_str("------\n");
+    s
 }
 
 /// BuildKit's tty printer, final frame (80 columns).

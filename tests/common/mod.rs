@@ -119,6 +119,9 @@ impl Lab {
         s.add_filter(&regex_escape(&root), "[LAB]");
         s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
         s.add_filter(r"\b\d+\.\d+s\b", "[T]s");
+        // RUN output lines are stamped with seconds since the step started.
+        s.add_filter(r"(?m)^(#\d+) \d+\.\d{3} ", "$1 [T] ");
+        s.add_filter(r"(?m)^\d+\.\d{3} ", "[T] ");
         s.set_prepend_module_to_snapshot(false);
         s
     }
