@@ -586,3 +586,68 @@ fn a_rebuild_after_one_change_keeps_every_file_byte_for_byte() {
         .unwrap();
     assert_eq!(fs.read("ctx/big.txt").unwrap(), big.as_bytes());
 }
+
+#[test]
+fn copy_parents_keeps_source_paths_and_exclude_leaves_files_out() {
+    let mut lab = Lab::new();
+    lab.write("x/a.txt", "a\n");
+    lab.write("y/a.txt", "b\n");
+    lab.write("src/app/main.py", "print(1)\n");
+    lab.write("src/app/debug.log", "log\n");
+    lab.write("src/app/tests/t.py", "t\n");
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20\nCOPY --parents x/a.txt y/a.txt /p/\nCOPY --parents ./src/./app/*.py /q/\nCOPY --exclude=*.log --exclude=tests src/app /app/\n",
+    );
+    let out = lab.run("docker build -q -t parents .");
+    assert_eq!(out.code, 0, "{}", out.both());
+    let out = lab
+        .ok("docker history --no-trunc --format '{{.CreatedBy}}' parents")
+        .stdout;
+    assert!(
+        out.contains("COPY --parents x/a.txt y/a.txt /p/ # buildkit"),
+        "{out}"
+    );
+    // The layer contents, through the engine's root fs.
+    let home = lab.home().to_path_buf();
+    let engine = imagelab::engine::Engine::open(&home).unwrap();
+    let img = engine.lookup("parents").unwrap();
+    let fs = engine
+        .rootfs(&imagelab::engine::diff_ids_of(&img.config))
+        .unwrap();
+    for p in ["p/x/a.txt", "p/y/a.txt", "q/app/main.py", "app/main.py"] {
+        assert!(fs.get(p).is_some(), "{p} missing");
+    }
+    for p in ["app/debug.log", "app/tests/t.py", "app/tests", "q/src"] {
+        assert!(fs.get(p).is_none(), "{p} should not be there");
+    }
+}
+
+#[test]
+fn copy_link_layers_survive_a_change_below_them() {
+    let mut lab = Lab::new();
+    lab.write("a.txt", "a\n");
+    lab.write("app.txt", "app\n");
+    lab.write(
+        "Dockerfile",
+        "FROM alpine:3.20\nCOPY a.txt /a.txt\nCOPY --link app.txt /srv/app.txt\n",
+    );
+    lab.ok("docker build -q -t linked .");
+    lab.write("a.txt", "changed\n");
+    let out = lab.run("docker build --progress=plain -t linked .");
+    assert_eq!(out.code, 0, "{}", out.both());
+    let step3 = out
+        .stderr
+        .split("\n\n")
+        .find(|b| b.contains("COPY --link app.txt"))
+        .unwrap()
+        .to_string();
+    assert!(step3.contains("CACHED"), "{step3}");
+    let step2 = out
+        .stderr
+        .split("\n\n")
+        .find(|b| b.contains("COPY a.txt"))
+        .unwrap()
+        .to_string();
+    assert!(!step2.contains("CACHED"), "{step2}");
+}

@@ -602,7 +602,35 @@ fn copy(
     };
     // Resolve sources.
     let mut matched: Vec<String> = Vec::new();
+    // `--parents`: what of each matched path is kept under the destination
+    // (all of it, or what follows a `/./` pivot in the source).
+    let mut pivots: BTreeMap<String, String> = BTreeMap::new();
+    let exclude = if c.exclude.is_empty() {
+        None
+    } else {
+        Some(
+            super::ignore::Matcher::from_patterns(&c.exclude)
+                .map_err(|e| BuildError::at(original, e.to_string()))?,
+        )
+    };
+    let excluded = |path: &str, rel: Option<&str>| -> bool {
+        exclude.as_ref().is_some_and(|m| {
+            m.excludes(path).unwrap_or(false) || rel.is_some_and(|r| m.excludes(r).unwrap_or(false))
+        })
+    };
     for src in &c.sources {
+        if c.parents {
+            let pivot = match src.split_once("/./") {
+                Some((before, _)) => clean_path(before),
+                None => String::new(),
+            };
+            for m in match &from_fs {
+                None => ctx.matches(src),
+                Some(_) => vec![clean_path(src)],
+            } {
+                pivots.insert(m, pivot.clone());
+            }
+        }
         let found = match &from_fs {
             None => ctx.matches(src),
             Some(fs) => {
@@ -634,8 +662,19 @@ fn copy(
             };
             return Err(BuildError::at(original, msg));
         }
-        matched.extend(found);
+        matched.extend(found.into_iter().filter(|m| !excluded(m, None)));
     }
+    // The part of a matched path `--parents` keeps.
+    let kept = |src: &str| -> Option<String> {
+        let pivot = pivots.get(src)?;
+        Some(if pivot.is_empty() {
+            src.to_string()
+        } else {
+            src.strip_prefix(&format!("{pivot}/"))
+                .unwrap_or(src)
+                .to_string()
+        })
+    };
     let mut sources = match &source_key {
         None => ctx.checksum(&matched),
         Some(k) => Digest::of(format!("{k}\n{matched:?}").as_bytes()),
@@ -650,7 +689,30 @@ fn copy(
     }
     let step = state.cache_key.clone();
     state.cache_key = Digest::of(format!("{}\n{sources}", state.cache_key).as_bytes());
+    // `--link`: the layer does not depend on what is below it, so it is
+    // also found by a key that leaves the parent out (a change in an
+    // earlier step then keeps this step's layer).
+    let link_key = c.link.then(|| {
+        let workdir = state.config["config"]["WorkingDir"].as_str().unwrap_or("/");
+        format!(
+            "link {}",
+            Digest::of(format!("{:?}\n{workdir}\n{sources}", c).as_bytes())
+        )
+    });
     if from_cache(engine, state, no_cache)? {
+        copy_history(state, verb, c);
+        return Ok(true);
+    }
+    if let Some(k) = &link_key
+        && !no_cache
+        && let Some((d, size)) = engine.store.build_cache_get(k)
+    {
+        engine
+            .store
+            .build_cache_put(&[(state.cache_key.to_string(), d.clone())])
+            .map_err(crate::engine::EngineError::from)?;
+        state.rootfs = None;
+        state.layers.push((d, size));
         copy_history(state, verb, c);
         return Ok(true);
     }
@@ -679,6 +741,7 @@ fn copy(
         None => None,
     };
     let many = matched.len() + c.heredocs.len() > 1
+        || c.parents
         || c.sources.iter().any(|s| s.contains(['*', '?', '[']));
     let dest_is_dir = dest_is_dir_syntax || many || fs.is_dir(&dest);
     let mut entries: Vec<Entry> = Vec::new();
@@ -703,12 +766,49 @@ fn copy(
     };
     for src in &matched {
         let base = src.rsplit('/').next().unwrap_or("").to_string();
+        // Where this source lands: `--parents` keeps its path.
+        let (dest, dest_is_dir, base) = match kept(src) {
+            Some(k) if !k.is_empty() => {
+                let full = clean_path(&format!("{dest}/{k}"));
+                // The kept parent directories come along.
+                let mut cur = dest.clone();
+                for part in k.split('/').take(k.split('/').count() - 1) {
+                    cur = clean_path(&format!("{cur}/{part}"));
+                    put(cur.clone(), layer::Kind::Dir, 0o755);
+                }
+                let (d, b) = match full.rsplit_once('/') {
+                    Some((d, b)) => (d.to_string(), b.to_string()),
+                    None => (String::new(), full.clone()),
+                };
+                let is_dir = match &from_fs {
+                    None => matches!(ctx.entries.get(src).map(|e| &e.kind), Some(CtxKind::Dir)),
+                    Some(sfs) => sfs.is_dir(src),
+                };
+                if is_dir {
+                    (full, true, b)
+                } else {
+                    (d, true, b)
+                }
+            }
+            _ => (dest.clone(), dest_is_dir, base),
+        };
+        let skip = |rel: &str| -> bool {
+            let full = if src.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{src}/{rel}")
+            };
+            excluded(&full, Some(rel))
+        };
         match &from_fs {
             None => {
                 let is_dir = src.is_empty()
                     || matches!(ctx.entries.get(src).map(|e| &e.kind), Some(CtxKind::Dir));
                 if is_dir {
                     for (rel, e) in ctx.under(src) {
+                        if skip(rel) {
+                            continue;
+                        }
                         let target = format!("{dest}/{rel}");
                         put(target, ctx_kind(&e.kind), e.mode);
                     }
@@ -762,6 +862,9 @@ fn copy(
                         let Some(rel) = p.strip_prefix(&prefix) else {
                             break;
                         };
+                        if skip(rel) {
+                            continue;
+                        }
                         put(format!("{dest}/{rel}"), e.kind.clone(), e.mode);
                     }
                     put(dest.clone(), layer::Kind::Dir, 0o755);
@@ -800,7 +903,10 @@ fn copy(
             .map(|(d, _)| d.to_string())
             .unwrap_or_default()
     };
-    let mut all = mkdir_entries(fs, &parent, mtime, 0, 0);
+    let empty = RootFs::default();
+    // A linked layer is made on an empty root: its directories are its own.
+    let below = if c.link { &empty } else { fs };
+    let mut all = mkdir_entries(below, &parent, mtime, 0, 0);
     // A directory created by the copy itself keeps the chown.
     for e in all.iter_mut() {
         if fs.get(&e.path).is_none() && c.chown.is_some() {
@@ -811,6 +917,12 @@ fn copy(
     all.extend(entries);
     let step = source_key.is_none().then_some(&step);
     let cached = commit_layer(engine, state, all, no_cache, step)?;
+    if let (Some(k), Some((d, _))) = (link_key, state.layers.last()) {
+        engine
+            .store
+            .build_cache_put(&[(k, d.clone())])
+            .map_err(crate::engine::EngineError::from)?;
+    }
     copy_history(state, verb, c);
     Ok(cached)
 }
