@@ -16,8 +16,8 @@ const SPECIAL: &[&str] = &[
 ];
 
 const REGULAR: &[&str] = &[
-    "true", "false", "echo", "printf", "test", "[", "cd", "pwd", "read", "local", "command", "type",
-    "umask", "wait", "getopts", "hash", "ulimit", "alias", "unalias",
+    "true", "false", "echo", "printf", "test", "[", "cd", "pwd", "read", "local", "command",
+    "type", "umask", "wait", "getopts", "hash", "ulimit", "alias", "unalias",
 ];
 
 pub fn is_special(d: Dialect, name: &str) -> bool {
@@ -38,7 +38,11 @@ pub enum EchoStyle {
 }
 
 fn fatal(sh: &Shell, st: i32) -> R {
-    if sh.interactive { Ok(st) } else { Err(Ctl::Exit(st)) }
+    if sh.interactive {
+        Ok(st)
+    } else {
+        Err(Ctl::Exit(st))
+    }
 }
 
 fn is_name(s: &str) -> bool {
@@ -132,14 +136,20 @@ pub fn run_special(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
                         .map(|k| (k.clone(), sh.get(ctx, k).unwrap_or_default()))
                         .collect()
                 } else {
-                    ctx.env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+                    ctx.env
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect()
                 };
                 list.sort();
                 for (k, v) in list {
                     match sh.dialect {
                         Dialect::Bash => {
                             let flag = if ro { "-r" } else { "-x" };
-                            ctx.out(format!("declare {flag} {k}=\"{}\"\n", v.replace('"', "\\\"")));
+                            ctx.out(format!(
+                                "declare {flag} {k}=\"{}\"\n",
+                                v.replace('"', "\\\"")
+                            ));
                         }
                         _ => ctx.out(format!("{} {k}={}\n", argv[0], single(&v))),
                     }
@@ -225,7 +235,7 @@ pub fn run_special(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
                 return Ok(0);
             }
             let (action, sigs) = if args.len() == 1 {
-                ("-", &args[..])
+                ("-", args)
             } else {
                 (args[0].as_str(), &args[1..])
             };
@@ -298,7 +308,10 @@ fn dot(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
     let Some(src) = src else {
         let m = match sh.dialect {
             Dialect::Dash => format!("{}: cannot open {file}: No such file", argv[0]),
-            Dialect::Ash => format!("{}: can't open '{file}': No such file or directory", argv[0]),
+            Dialect::Ash => format!(
+                "{}: can't open '{file}': No such file or directory",
+                argv[0]
+            ),
             Dialect::Bash => format!("{file}: No such file or directory"),
         };
         sh.error(ctx, &m);
@@ -439,7 +452,8 @@ pub fn set_long(sh: &mut Shell, name: &str, on: bool) -> bool {
         "verbose" => o.verbose = on,
         "pipefail" if sh.dialect != Dialect::Dash => o.pipefail = on,
         "monitor" | "noclobber" | "ignoreeof" | "notify" | "vi" | "emacs" | "nolog" => {}
-        "posix" | "hashall" | "braceexpand" | "histexpand" | "history" if sh.dialect == Dialect::Bash => {}
+        "posix" | "hashall" | "braceexpand" | "histexpand" | "history"
+            if sh.dialect == Dialect::Bash => {}
         _ => return false,
     }
     true
@@ -468,7 +482,11 @@ pub fn run(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
             let mut a: Vec<String> = args.to_vec();
             if argv[0] == "[" {
                 if a.last().map(String::as_str) != Some("]") {
-                    let m = if d == Dialect::Bash { "[: missing `]'" } else { "[: missing ]" };
+                    let m = if d == Dialect::Bash {
+                        "[: missing `]'"
+                    } else {
+                        "[: missing ]"
+                    };
                     sh.error(ctx, m);
                     return Ok(2);
                 }
@@ -552,7 +570,11 @@ pub fn run(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
                     let mut st = 0;
                     for n in rest {
                         if !describe(sh, ctx, n, m == 'V') {
-                            st = if m == 'V' && d != Dialect::Bash { 127 } else { 1 };
+                            st = if m == 'V' && d != Dialect::Bash {
+                                127
+                            } else {
+                                1
+                            };
                         }
                     }
                     Ok(st)
@@ -707,10 +729,7 @@ fn cd(sh: &mut Shell, ctx: &mut Ctx, args: &[String]) -> R {
     };
     let abs = ctx.path(&target);
     let err = match ctx.fs.stat(&abs, true) {
-        Ok(st) if st.kind == FileType::Dir => match ctx.fs.may(&st.path, ctx.user.cred(), 1) {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        },
+        Ok(st) if st.kind == FileType::Dir => ctx.fs.may(&st.path, ctx.user.cred(), 1).err(),
         Ok(_) => Some(crate::userland::fs::Errno::NotDir),
         Err(e) => Some(e),
     };
@@ -973,7 +992,11 @@ pub fn backslash_escapes(s: &str, format: bool) -> (String, bool) {
                 }
             }
             '0'..='7' if format || n == '0' => {
-                let mut v = if format { n.to_digit(8).unwrap_or(0) } else { 0 };
+                let mut v = if format {
+                    n.to_digit(8).unwrap_or(0)
+                } else {
+                    0
+                };
                 let mut k = if format { 1 } else { 0 };
                 while k < 3 && i < cs.len() && ('0'..='7').contains(&cs[i]) {
                     v = v * 8 + cs[i].to_digit(8).unwrap_or(0);
@@ -1122,7 +1145,10 @@ pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str) -> i32 {
                 j += 1;
             }
             let Some(&conv) = fc.get(j) else {
-                ctx.err(format!("{errp}%{}: invalid directive\n", &fmt[fmt.len().min(i + 1)..]));
+                ctx.err(format!(
+                    "{errp}%{}: invalid directive\n",
+                    &fmt[fmt.len().min(i + 1)..]
+                ));
                 ctx.out(out);
                 return 1;
             };
@@ -1223,7 +1249,8 @@ pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str) -> i32 {
                             // Rust writes 1e2; C writes 1e+02.
                             let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
                             let en: i32 = e.parse().unwrap_or(0);
-                            let t = format!("{m}e{}{:02}", if en < 0 { '-' } else { '+' }, en.abs());
+                            let t =
+                                format!("{m}e{}{:02}", if en < 0 { '-' } else { '+' }, en.abs());
                             if conv == 'E' { t.to_uppercase() } else { t }
                         }
                         'g' | 'G' => {
@@ -1271,7 +1298,13 @@ fn num_arg(a: &str) -> Option<i64> {
 /// `test` expression evaluation; `Err` carries the message after `test: `.
 pub fn test_eval(sh: &Shell, ctx: &Ctx, a: &[String]) -> Result<bool, String> {
     let d = sh.dialect;
-    let mut p = TestParser { a, i: 0, sh, ctx, d };
+    let mut p = TestParser {
+        a,
+        i: 0,
+        sh,
+        ctx,
+        d,
+    };
     if a.is_empty() {
         return Ok(false);
     }
@@ -1409,11 +1442,15 @@ impl TestParser<'_> {
             "-e" => !arg.is_empty() && st().is_ok(),
             "-f" => matches!(st(), Ok(s) if s.kind == FileType::File),
             "-d" => matches!(st(), Ok(s) if s.kind == FileType::Dir),
-            "-h" | "-L" => matches!(ctx.fs.stat(&path, false), Ok(s) if s.kind == FileType::Symlink),
+            "-h" | "-L" => {
+                matches!(ctx.fs.stat(&path, false), Ok(s) if s.kind == FileType::Symlink)
+            }
             "-s" => matches!(st(), Ok(s) if s.size > 0),
             "-r" => matches!(st(), Ok(s) if ctx.fs.may(&s.path, cred, 4).is_ok()),
             "-w" => matches!(st(), Ok(s) if ctx.fs.may(&s.path, cred, 2).is_ok()),
-            "-x" => matches!(st(), Ok(s) if (if cred.uid == 0 { s.mode & 0o111 != 0 || s.kind == FileType::Dir } else { ctx.fs.may(&s.path, cred, 1).is_ok() })),
+            "-x" => {
+                matches!(st(), Ok(s) if (if cred.uid == 0 { s.mode & 0o111 != 0 || s.kind == FileType::Dir } else { ctx.fs.may(&s.path, cred, 1).is_ok() }))
+            }
             "-u" => matches!(st(), Ok(s) if s.mode & 0o4000 != 0),
             "-g" => matches!(st(), Ok(s) if s.mode & 0o2000 != 0),
             "-k" => matches!(st(), Ok(s) if s.mode & 0o1000 != 0),
@@ -1430,15 +1467,47 @@ impl TestParser<'_> {
 fn is_binop(s: &str) -> bool {
     matches!(
         s,
-        "=" | "==" | "!=" | "<" | ">" | "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-nt" | "-ot" | "-ef"
+        "=" | "=="
+            | "!="
+            | "<"
+            | ">"
+            | "-eq"
+            | "-ne"
+            | "-lt"
+            | "-le"
+            | "-gt"
+            | "-ge"
+            | "-nt"
+            | "-ot"
+            | "-ef"
     )
 }
 
 fn is_unop(s: &str) -> bool {
     matches!(
         s,
-        "-n" | "-z" | "-e" | "-f" | "-d" | "-h" | "-L" | "-s" | "-r" | "-w" | "-x" | "-u" | "-g"
-            | "-k" | "-O" | "-G" | "-b" | "-c" | "-p" | "-S" | "-t" | "-v" | "-o"
+        "-n" | "-z"
+            | "-e"
+            | "-f"
+            | "-d"
+            | "-h"
+            | "-L"
+            | "-s"
+            | "-r"
+            | "-w"
+            | "-x"
+            | "-u"
+            | "-g"
+            | "-k"
+            | "-O"
+            | "-G"
+            | "-b"
+            | "-c"
+            | "-p"
+            | "-S"
+            | "-t"
+            | "-v"
+            | "-o"
     )
 }
 
@@ -1464,7 +1533,11 @@ pub fn test_program(ctx: &mut Ctx, argv: &[String]) -> i32 {
     let mut a = argv[1..].to_vec();
     if name == "[" {
         if a.last().map(String::as_str) != Some("]") {
-            let m = if d == Dialect::Bash { "[: missing ']'\n" } else { "[: missing ]\n" };
+            let m = if d == Dialect::Bash {
+                "[: missing ']'\n"
+            } else {
+                "[: missing ]\n"
+            };
             ctx.err(m);
             return 2;
         }

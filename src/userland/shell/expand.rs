@@ -8,13 +8,19 @@ use super::interp::{Ctl, Shell};
 use super::pattern;
 use crate::userland::proc::Ctx;
 use brush_parser::ast::{self, ArithmeticExpr as A, ArithmeticTarget, BinaryOperator as B};
-use brush_parser::word::{self, Parameter, ParameterExpr as P, ParameterTestType, SpecialParameter, WordPiece};
+use brush_parser::word::{
+    self, Parameter, ParameterExpr as P, ParameterTestType, SpecialParameter, WordPiece,
+};
 
 /// A run of expanded text: `quoted` text is neither split nor globbed;
 /// `split` text came from an unquoted expansion.
 #[derive(Clone, Debug)]
 enum Item {
-    Text { s: String, quoted: bool, split: bool },
+    Text {
+        s: String,
+        quoted: bool,
+        split: bool,
+    },
     /// A field boundary (between the words of `"$@"`).
     Break,
 }
@@ -184,7 +190,9 @@ impl Shell {
                             &inner[0].piece,
                             WordPiece::ParameterExpansion(P::Parameter {
                                 parameter: Parameter::Special(
-                                    SpecialParameter::AllPositionalParameters { concatenate: false }
+                                    SpecialParameter::AllPositionalParameters {
+                                        concatenate: false
+                                    }
                                 ),
                                 ..
                             })
@@ -201,9 +209,13 @@ impl Shell {
                 WordPiece::TildeExpansion(t) => {
                     let s = match t {
                         word::TildeExpr::Home => self.get(ctx, "HOME").unwrap_or_default(),
-                        word::TildeExpr::UserHome(u) => user_home(ctx, u).unwrap_or_else(|| format!("~{u}")),
+                        word::TildeExpr::UserHome(u) => {
+                            user_home(ctx, u).unwrap_or_else(|| format!("~{u}"))
+                        }
                         word::TildeExpr::WorkingDir => ctx.cwd.clone(),
-                        word::TildeExpr::OldWorkingDir => self.get(ctx, "OLDPWD").unwrap_or_default(),
+                        word::TildeExpr::OldWorkingDir => {
+                            self.get(ctx, "OLDPWD").unwrap_or_default()
+                        }
                         _ => "~".into(),
                     };
                     out.push(Item::Text {
@@ -213,7 +225,8 @@ impl Shell {
                     });
                 }
                 WordPiece::ParameterExpansion(e) => self.expand_param(ctx, e, dq, out)?,
-                WordPiece::CommandSubstitution(src) | WordPiece::BackquotedCommandSubstitution(src) => {
+                WordPiece::CommandSubstitution(src)
+                | WordPiece::BackquotedCommandSubstitution(src) => {
                     let s = self.command_subst(ctx, src)?;
                     out.push(Item::Text {
                         s,
@@ -225,11 +238,7 @@ impl Shell {
                     let v = match self.arith(ctx, &e.value)? {
                         Some(v) => v,
                         None => {
-                            return Err(if self.interactive {
-                                Ctl::Exit(2)
-                            } else {
-                                Ctl::Exit(2)
-                            });
+                            return Err(Ctl::Exit(2));
                         }
                     };
                     out.push(Item::Text {
@@ -295,7 +304,9 @@ impl Shell {
                 SpecialParameter::AllPositionalParameters { concatenate } => {
                     Value::Many(self.params.clone(), *concatenate)
                 }
-                SpecialParameter::PositionalParameterCount => Value::One(self.params.len().to_string()),
+                SpecialParameter::PositionalParameterCount => {
+                    Value::One(self.params.len().to_string())
+                }
                 SpecialParameter::LastExitStatus => Value::One(self.status.to_string()),
                 SpecialParameter::CurrentOptionFlags => Value::One(self.dollar_dash()),
                 SpecialParameter::ProcessId => Value::One("1".into()),
@@ -312,9 +323,8 @@ impl Shell {
         match p {
             Parameter::Positional(n) => n.to_string(),
             Parameter::Named(n) => n.clone(),
-            Parameter::NamedWithIndex { name, .. } | Parameter::NamedWithAllIndices { name, .. } => {
-                name.clone()
-            }
+            Parameter::NamedWithIndex { name, .. }
+            | Parameter::NamedWithAllIndices { name, .. } => name.clone(),
             Parameter::Special(s) => s.to_string(),
         }
     }
@@ -328,7 +338,13 @@ impl Shell {
         Ctl::Exit(if self.dialect == Dialect::Bash { 1 } else { 2 })
     }
 
-    fn expand_param(&mut self, ctx: &mut Ctx, e: &P, dq: bool, out: &mut Vec<Item>) -> Result<(), Ctl> {
+    fn expand_param(
+        &mut self,
+        ctx: &mut Ctx,
+        e: &P,
+        dq: bool,
+        out: &mut Vec<Item>,
+    ) -> Result<(), Ctl> {
         let text = |s: String| Item::Text {
             s,
             quoted: dq,
@@ -400,7 +416,10 @@ impl Shell {
                             }
                         } else {
                             let m = match self.dialect {
-                                Dialect::Bash => format!("${}: cannot assign in this way", Self::param_name(parameter)),
+                                Dialect::Bash => format!(
+                                    "${}: cannot assign in this way",
+                                    Self::param_name(parameter)
+                                ),
                                 _ => format!("{}: bad variable name", Self::param_name(parameter)),
                             };
                             self.error(ctx, &m);
@@ -455,8 +474,12 @@ impl Shell {
                     let msg = match error_message {
                         Some(m) if !m.is_empty() => self.expand_string(ctx, m)?,
                         _ => match (test_type, self.dialect) {
-                            (ParameterTestType::UnsetOrNull, _) => "parameter null or not set".into(),
-                            (ParameterTestType::Unset, Dialect::Bash) => "parameter null or not set".into(),
+                            (ParameterTestType::UnsetOrNull, _) => {
+                                "parameter null or not set".into()
+                            }
+                            (ParameterTestType::Unset, Dialect::Bash) => {
+                                "parameter null or not set".into()
+                            }
                             (ParameterTestType::Unset, _) => "parameter not set".into(),
                         },
                     };
@@ -479,10 +502,18 @@ impl Shell {
                 };
                 out.push(text(n.to_string()));
             }
-            P::RemoveSmallestSuffixPattern { parameter, pattern, .. }
-            | P::RemoveLargestSuffixPattern { parameter, pattern, .. }
-            | P::RemoveSmallestPrefixPattern { parameter, pattern, .. }
-            | P::RemoveLargestPrefixPattern { parameter, pattern, .. } => {
+            P::RemoveSmallestSuffixPattern {
+                parameter, pattern, ..
+            }
+            | P::RemoveLargestSuffixPattern {
+                parameter, pattern, ..
+            }
+            | P::RemoveSmallestPrefixPattern {
+                parameter, pattern, ..
+            }
+            | P::RemoveLargestPrefixPattern {
+                parameter, pattern, ..
+            } => {
                 let v = self.value(ctx, parameter);
                 if matches!(v, Value::Unset) && self.opts.nounset {
                     return Err(self.unset_error(ctx, &Self::param_name(parameter)));
@@ -509,10 +540,18 @@ impl Shell {
                 let pat = self.expand_pattern(ctx, pat)?;
                 let rep = self.expand_string(ctx, &replacement.clone().unwrap_or_default())?;
                 let r = match match_kind {
-                    word::SubstringMatchKind::Prefix => pattern::replace(&s, &pat, &rep, false, Some(true)),
-                    word::SubstringMatchKind::Suffix => pattern::replace(&s, &pat, &rep, false, Some(false)),
-                    word::SubstringMatchKind::FirstOccurrence => pattern::replace(&s, &pat, &rep, false, None),
-                    word::SubstringMatchKind::Anywhere => pattern::replace(&s, &pat, &rep, true, None),
+                    word::SubstringMatchKind::Prefix => {
+                        pattern::replace(&s, &pat, &rep, false, Some(true))
+                    }
+                    word::SubstringMatchKind::Suffix => {
+                        pattern::replace(&s, &pat, &rep, false, Some(false))
+                    }
+                    word::SubstringMatchKind::FirstOccurrence => {
+                        pattern::replace(&s, &pat, &rep, false, None)
+                    }
+                    word::SubstringMatchKind::Anywhere => {
+                        pattern::replace(&s, &pat, &rep, true, None)
+                    }
                 };
                 out.push(text(r));
             }
@@ -644,7 +683,9 @@ impl Shell {
             Ok(e) => e,
             Err(_) => {
                 let m = match self.dialect {
-                    Dialect::Dash => format!("arithmetic expression: expecting primary: \"{text}\""),
+                    Dialect::Dash => {
+                        format!("arithmetic expression: expecting primary: \"{text}\"")
+                    }
                     Dialect::Ash => "arithmetic syntax error".to_string(),
                     Dialect::Bash => format!("{text}: syntax error: operand expected"),
                 };
@@ -743,7 +784,9 @@ impl Shell {
             }
             A::BinaryAssignment(op, t, v) => {
                 let name = match t {
-                    ArithmeticTarget::Variable(n) | ArithmeticTarget::ArrayElement(n, _) => n.clone(),
+                    ArithmeticTarget::Variable(n) | ArithmeticTarget::ArrayElement(n, _) => {
+                        n.clone()
+                    }
                 };
                 let x = self.var_num(ctx, &name, depth)?;
                 let y = self.eval(ctx, v, depth + 1)?;
@@ -752,7 +795,9 @@ impl Shell {
             }
             A::UnaryAssignment(op, t) => {
                 let name = match t {
-                    ArithmeticTarget::Variable(n) | ArithmeticTarget::ArrayElement(n, _) => n.clone(),
+                    ArithmeticTarget::Variable(n) | ArithmeticTarget::ArrayElement(n, _) => {
+                        n.clone()
+                    }
                 };
                 let x = self.var_num(ctx, &name, depth)?;
                 use ast::UnaryAssignmentOperator as U;

@@ -355,8 +355,10 @@ impl Shell {
     }
 
     fn pipeline_inner(&mut self, ctx: &mut Ctx, p: &ast::Pipeline) -> R {
-        if p.seq.len() == 1 {
-            return self.exec_command(ctx, &p.seq[0]);
+        match p.seq.len() {
+            0 => return Ok(0),
+            1 => return self.exec_command(ctx, &p.seq[0]),
+            _ => {}
         }
         let saved_out = ctx.stdout.clone();
         let saved_in = std::mem::take(&mut ctx.stdin);
@@ -995,7 +997,11 @@ impl Shell {
 
     // ----- redirections ----------------------------------------------
 
-    fn redirect(&mut self, ctx: &mut Ctx, list: &[ast::IoRedirect]) -> Result<Result<Saved, i32>, Ctl> {
+    fn redirect(
+        &mut self,
+        ctx: &mut Ctx,
+        list: &[ast::IoRedirect],
+    ) -> Result<Result<Saved, i32>, Ctl> {
         let refs: Vec<&ast::IoRedirect> = list.iter().collect();
         self.redirect_refs(ctx, &refs)
     }
@@ -1022,7 +1028,10 @@ impl Shell {
                     let fd = fd.unwrap_or(if input { 0 } else { 1 });
                     let dup = match (kind, target) {
                         (_, ast::IoFileRedirectTarget::Fd(n)) => Some(n.to_string()),
-                        (K::DuplicateInput | K::DuplicateOutput, ast::IoFileRedirectTarget::Filename(w))
+                        (
+                            K::DuplicateInput | K::DuplicateOutput,
+                            ast::IoFileRedirectTarget::Filename(w),
+                        )
                         | (_, ast::IoFileRedirectTarget::Duplicate(w)) => {
                             Some(self.expand_string(ctx, &w.value)?)
                         }
@@ -1030,7 +1039,11 @@ impl Shell {
                     };
                     if let Some(d) = dup {
                         if d == "-" {
-                            self.set_fd(ctx, fd, Target::Out(Out::new(Sink::Null, ctx.budget.clone())));
+                            self.set_fd(
+                                ctx,
+                                fd,
+                                Target::Out(Out::new(Sink::Null, ctx.budget.clone())),
+                            );
                             continue;
                         }
                         match d.as_str() {
@@ -1052,7 +1065,7 @@ impl Shell {
                             _ => {
                                 let m = match self.dialect {
                                     Dialect::Bash => format!("{d}: ambiguous redirect"),
-                                    _ => format!("Syntax error: Bad fd number"),
+                                    _ => "Syntax error: Bad fd number".to_string(),
                                 };
                                 self.error(ctx, &m);
                                 self.restore(ctx, saved);
@@ -1062,7 +1075,9 @@ impl Shell {
                         continue;
                     }
                     let path = match target {
-                        ast::IoFileRedirectTarget::Filename(w) => self.expand_string(ctx, &w.value)?,
+                        ast::IoFileRedirectTarget::Filename(w) => {
+                            self.expand_string(ctx, &w.value)?
+                        }
                         _ => continue,
                     };
                     if input {

@@ -157,10 +157,7 @@ pub fn main(ctx: &mut Ctx, argv: &[String]) -> i32 {
             Err(e) => {
                 let (m, st) = match dialect {
                     Dialect::Dash => (format!("{zero}: 0: cannot open {file}: No such file\n"), 2),
-                    Dialect::Ash => (
-                        format!("{zero}: can't open '{file}': {}\n", e.text()),
-                        2,
-                    ),
+                    Dialect::Ash => (format!("{zero}: can't open '{file}': {}\n", e.text()), 2),
                     Dialect::Bash => (format!("{zero}: {file}: {}\n", e.text()), 127),
                 };
                 ctx.err(m);

@@ -179,9 +179,7 @@ pub fn matches(p: &str, s: &str) -> bool {
 
 /// Whether a pattern has an unquoted `*`, `?` or bracket expression.
 pub fn has_magic(p: &str) -> bool {
-    parse(p)
-        .iter()
-        .any(|t| !matches!(t, Tok::Lit(_)))
+    parse(p).iter().any(|t| !matches!(t, Tok::Lit(_)))
 }
 
 /// The pattern's literal text with escapes removed.

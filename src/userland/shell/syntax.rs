@@ -34,7 +34,9 @@ pub fn parse(src: &str, opts: &ParserOptions) -> Result<ast::Program, SyntaxErro
                 TokenizerError::UnterminatedDoubleQuote(p) => (What::Quote('"'), p.line),
                 TokenizerError::UnterminatedBackquote(p) => (What::Quote('`'), p.line),
                 TokenizerError::UnterminatedHereDocuments(..) => (What::Eof(None), last_line),
-                TokenizerError::UnterminatedCommandSubstitution => (What::Eof(Some(")")), last_line),
+                TokenizerError::UnterminatedCommandSubstitution => {
+                    (What::Eof(Some(")")), last_line)
+                }
                 _ => (What::Eof(None), last_line),
             };
             let what = match what {
@@ -96,10 +98,8 @@ fn expecting(tokens: &[Token]) -> Option<&'static str> {
         if is_op {
             match s {
                 "(" => stack.push(")"),
-                ")" => {
-                    if stack.last() == Some(&")") {
-                        stack.pop();
-                    }
+                ")" if stack.last() == Some(&")") => {
+                    stack.pop();
                 }
                 _ => {}
             }
@@ -138,7 +138,10 @@ fn expecting(tokens: &[Token]) -> Option<&'static str> {
                 "{" => stack.push("}"),
                 _ => {}
             }
-            cmd_start = matches!(s, "if" | "then" | "elif" | "else" | "while" | "until" | "do" | "{" | "!");
+            cmd_start = matches!(
+                s,
+                "if" | "then" | "elif" | "else" | "while" | "until" | "do" | "{" | "!"
+            );
         }
     }
     stack.last().copied()
@@ -151,14 +154,18 @@ pub fn message(d: Dialect, e: &SyntaxError) -> String {
             format!("Syntax error: end of file unexpected (expecting \"{x}\")")
         }
         (Dialect::Dash, What::Eof(None)) => "Syntax error: end of file unexpected".into(),
-        (Dialect::Dash, What::Token(t)) if t == "newline" => "Syntax error: newline unexpected".into(),
+        (Dialect::Dash, What::Token(t)) if t == "newline" => {
+            "Syntax error: newline unexpected".into()
+        }
         (Dialect::Dash, What::Token(t)) => format!("Syntax error: \"{t}\" unexpected"),
         (Dialect::Dash, What::Quote(_)) => "Syntax error: Unterminated quoted string".into(),
         (Dialect::Ash, What::Eof(Some(x))) => {
             format!("syntax error: unexpected end of file (expecting \"{x}\")")
         }
         (Dialect::Ash, What::Eof(None)) => "syntax error: unexpected end of file".into(),
-        (Dialect::Ash, What::Token(t)) if t == "newline" => "syntax error: unexpected newline".into(),
+        (Dialect::Ash, What::Token(t)) if t == "newline" => {
+            "syntax error: unexpected newline".into()
+        }
         (Dialect::Ash, What::Token(t)) => format!("syntax error: unexpected \"{t}\""),
         (Dialect::Ash, What::Quote(_)) => "syntax error: unterminated quoted string".into(),
         (Dialect::Bash, What::Eof(_)) => "syntax error: unexpected end of file".into(),
