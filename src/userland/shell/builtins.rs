@@ -531,13 +531,14 @@ pub fn run(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
                 {
                     frame.push((k.to_string(), old.clone(), exported));
                 }
-                let v = v.map(String::from).unwrap_or_else(|| {
-                    if d == Dialect::Bash {
-                        String::new()
-                    } else {
-                        old.clone().unwrap_or_default()
-                    }
-                });
+                // dash and ash: a local without a value keeps the outer
+                // value (or stays unset); bash makes it empty.
+                let v = match (v, &old) {
+                    (Some(v), _) => v.to_string(),
+                    (None, _) if d == Dialect::Bash => String::new(),
+                    (None, Some(o)) => o.clone(),
+                    (None, None) => continue,
+                };
                 if let Err(m) = sh.set(ctx, k, &v) {
                     sh.error(ctx, &format!("local: {m}"));
                     return Ok(1);
