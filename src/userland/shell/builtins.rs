@@ -476,7 +476,12 @@ pub fn run(sh: &mut Shell, ctx: &mut Ctx, argv: &[String]) -> R {
         )),
         "printf" => {
             let p = sh.prefix();
-            Ok(printf(ctx, argv, &format!("{p}printf: ")))
+            Ok(printf(
+                ctx,
+                argv,
+                &format!("{p}printf: "),
+                d == Dialect::Bash,
+            ))
         }
         "test" | "[" => {
             let mut a: Vec<String> = args.to_vec();
@@ -1061,7 +1066,12 @@ pub fn echo(ctx: &mut Ctx, argv: &[String], style: EchoStyle) -> i32 {
 }
 
 /// `printf FORMAT [ARG...]`; `errp` prefixes error messages.
-pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str) -> i32 {
+pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str, bash: bool) -> i32 {
+    let bad = if bash {
+        "invalid number"
+    } else {
+        "expected numeric value"
+    };
     let Some(fmt) = argv.get(1) else {
         ctx.err(format!("{errp}usage: printf format [arg ...]\n"));
         return 2;
@@ -1185,7 +1195,7 @@ pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str) -> i32 {
                     let n = match num_arg(&a) {
                         Some(n) => n,
                         None => {
-                            ctx.err(format!("{errp}{a}: expected numeric value\n"));
+                            ctx.err(format!("{errp}{a}: {bad}\n"));
                             st = 1;
                             0
                         }
@@ -1237,7 +1247,7 @@ pub fn printf(ctx: &mut Ctx, argv: &[String], errp: &str) -> i32 {
                         match a.parse() {
                             Ok(f) => f,
                             Err(_) => {
-                                ctx.err(format!("{errp}{a}: expected numeric value\n"));
+                                ctx.err(format!("{errp}{a}: {bad}\n"));
                                 st = 1;
                                 0.0
                             }
@@ -1521,7 +1531,7 @@ pub fn echo_program(ctx: &mut Ctx, argv: &[String]) -> i32 {
 }
 
 pub fn printf_program(ctx: &mut Ctx, argv: &[String]) -> i32 {
-    printf(ctx, argv, "printf: ")
+    printf(ctx, argv, "printf: ", false)
 }
 
 pub fn test_program(ctx: &mut Ctx, argv: &[String]) -> i32 {

@@ -40,14 +40,18 @@ struct Field {
 }
 
 impl Shell {
-    fn pieces(&self, w: &str) -> Result<Vec<word::WordPieceWithSource>, Ctl> {
+    fn pieces(&self, ctx: &Ctx, w: &str) -> Result<Vec<word::WordPieceWithSource>, Ctl> {
         match word::parse(w, &self.parser()) {
             Ok(p) => Ok(p),
-            Err(_) => Ok(vec![word::WordPieceWithSource {
-                piece: WordPiece::Text(w.to_string()),
-                start_index: 0,
-                end_index: w.len(),
-            }]),
+            Err(_) => {
+                let m = match self.dialect {
+                    Dialect::Dash => "Bad substitution".to_string(),
+                    Dialect::Ash => "syntax error: bad substitution".to_string(),
+                    Dialect::Bash => format!("{w}: bad substitution"),
+                };
+                self.error(ctx, &m);
+                Err(Ctl::Exit(if self.dialect == Dialect::Bash { 1 } else { 2 }))
+            }
         }
     }
 
@@ -60,7 +64,7 @@ impl Shell {
         {
             return Ok(vec![w.to_string()]);
         }
-        let pieces = self.pieces(w)?;
+        let pieces = self.pieces(ctx, w)?;
         let mut items = Vec::new();
         self.expand_pieces(ctx, &pieces, false, &mut items)?;
         let fields = self.split(ctx, &items);
@@ -83,7 +87,7 @@ impl Shell {
     /// A word to one string, without splitting or globbing (redirection
     /// targets, `case` words, assignments).
     pub fn expand_string(&mut self, ctx: &mut Ctx, w: &str) -> Result<String, Ctl> {
-        let pieces = self.pieces(w)?;
+        let pieces = self.pieces(ctx, w)?;
         let mut items = Vec::new();
         self.expand_pieces(ctx, &pieces, false, &mut items)?;
         let mut s = String::new();
@@ -109,7 +113,7 @@ impl Shell {
 
     /// A word to a pattern: quoted characters escaped.
     pub fn expand_pattern(&mut self, ctx: &mut Ctx, w: &str) -> Result<String, Ctl> {
-        let pieces = self.pieces(w)?;
+        let pieces = self.pieces(ctx, w)?;
         let mut items = Vec::new();
         self.expand_pieces(ctx, &pieces, false, &mut items)?;
         let mut p = String::new();
@@ -427,7 +431,7 @@ impl Shell {
                         }
                         out.push(text(val));
                     } else {
-                        let pieces = self.pieces(&d)?;
+                        let pieces = self.pieces(ctx, &d)?;
                         self.expand_pieces(ctx, &pieces, dq, out)?;
                     }
                 } else {
@@ -453,7 +457,8 @@ impl Shell {
                     _ => true,
                 };
                 if set {
-                    let pieces = self.pieces(&alternative_value.clone().unwrap_or_default())?;
+                    let pieces =
+                        self.pieces(ctx, &alternative_value.clone().unwrap_or_default())?;
                     self.expand_pieces(ctx, &pieces, dq, out)?;
                 }
             }
@@ -534,7 +539,7 @@ impl Shell {
                 replacement,
                 match_kind,
                 ..
-            } if self.dialect == Dialect::Bash => {
+            } if self.dialect != Dialect::Dash => {
                 let v = self.value(ctx, parameter);
                 let s = one(&v, &ifs).unwrap_or_default();
                 let pat = self.expand_pattern(ctx, pat)?;

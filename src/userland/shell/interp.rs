@@ -105,8 +105,10 @@ impl Shell {
     pub fn parser(&self) -> brush_parser::ParserOptions {
         brush_parser::ParserOptions {
             enable_extended_globbing: false,
-            posix_mode: self.dialect != Dialect::Bash,
-            sh_mode: self.dialect != Dialect::Bash,
+            // busybox ash is built with its bash compatibility (`[[`,
+            // `${v/a/b}`, `${v:1:2}`); dash is strictly POSIX.
+            posix_mode: self.dialect == Dialect::Dash,
+            sh_mode: self.dialect == Dialect::Dash,
             tilde_expansion_at_word_start: true,
             tilde_expansion_after_colon: false,
             ..Default::default()

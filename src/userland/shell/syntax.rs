@@ -62,11 +62,7 @@ pub fn parse(src: &str, opts: &ParserOptions) -> Result<ast::Program, SyntaxErro
             let line = tok.map(|t| span(t).start.line).unwrap_or(pos.line);
             let source_line = src.lines().nth(line.saturating_sub(1)).map(String::from);
             if tok.is_none() {
-                return Err(SyntaxError {
-                    line: last_line,
-                    what: What::Eof(expecting(&tokens)),
-                    source_line,
-                });
+                return Err(eof_error(&tokens, src, last_line));
             }
             Err(SyntaxError {
                 line,
@@ -74,12 +70,30 @@ pub fn parse(src: &str, opts: &ParserOptions) -> Result<ast::Program, SyntaxErro
                 source_line,
             })
         }
-        Err(_) => Err(SyntaxError {
-            line: last_line,
-            what: What::Eof(expecting(&tokens)),
-            source_line: None,
-        }),
+        Err(_) => Err(eof_error(&tokens, src, last_line)),
     }
+}
+
+/// An error at the end of input: an unclosed construct, or a closing word
+/// that closed nothing (`fi` alone).
+fn eof_error(tokens: &[Token], src: &str, last_line: usize) -> SyntaxError {
+    match expecting(tokens) {
+        Scan::Expect(x) => SyntaxError {
+            line: last_line,
+            what: What::Eof(x),
+            source_line: None,
+        },
+        Scan::Stray(t, line) => SyntaxError {
+            line,
+            what: What::Token(t),
+            source_line: src.lines().nth(line.saturating_sub(1)).map(String::from),
+        },
+    }
+}
+
+enum Scan {
+    Expect(Option<&'static str>),
+    Stray(String, usize),
 }
 
 fn span(t: &Token) -> &brush_parser::SourceSpan {
@@ -89,7 +103,7 @@ fn span(t: &Token) -> &brush_parser::SourceSpan {
 }
 
 /// The word that would close the innermost open construct.
-fn expecting(tokens: &[Token]) -> Option<&'static str> {
+fn expecting(tokens: &[Token]) -> Scan {
     let mut stack: Vec<&'static str> = Vec::new();
     let mut cmd_start = true;
     for t in tokens {
@@ -128,6 +142,9 @@ fn expecting(tokens: &[Token]) -> Option<&'static str> {
                     stack.push("done");
                 }
                 "done" | "fi" | "esac" | "}" => {
+                    if stack.last() != Some(&s) {
+                        return Scan::Stray(s.to_string(), span(t).start.line);
+                    }
                     stack.pop();
                 }
                 "case" => {
@@ -144,7 +161,7 @@ fn expecting(tokens: &[Token]) -> Option<&'static str> {
             );
         }
     }
-    stack.last().copied()
+    Scan::Expect(stack.last().copied())
 }
 
 /// The message after the prefix (`sh: 1: `).

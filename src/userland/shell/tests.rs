@@ -151,13 +151,33 @@ fn both_shells_agree_on_the_basics() {
         ("test 3 -gt 2 -a abc = abc; echo $?", "0\n", "", 0),
         ("[ -z '' ] && [ -n x ] && echo ok", "ok\n", "", 0),
         ("cd /etc && pwd; cd /; pwd", "/etc\n/\n", "", 0),
-        ("for i in 1 2; do for j in a b; do [ $j = b ] && break 2; echo $i$j; done; done", "1a\n", "", 0),
+        (
+            "for i in 1 2; do for j in a b; do [ $j = b ] && break 2; echo $i$j; done; done",
+            "1a\n",
+            "",
+            0,
+        ),
         ("x=$(exit 3); echo $?", "3\n", "", 0),
         ("echo ${#}; set -- a b c; echo ${#} $3", "0\n3 c\n", "", 0),
-        ("echo \"$*\" | read_missing 2>/dev/null; set -- a b; IFS=-; echo \"$*\"", "a-b\n", "", 0),
-        ("a=1 b=2; echo $((a<b)) $((a==1 ? 10 : 20))", "1 10\n", "", 0),
+        (
+            "echo \"$*\" | read_missing 2>/dev/null; set -- a b; IFS=-; echo \"$*\"",
+            "a-b\n",
+            "",
+            0,
+        ),
+        (
+            "a=1 b=2; echo $((a<b)) $((a==1 ? 10 : 20))",
+            "1 10\n",
+            "",
+            0,
+        ),
         ("echo \"a\\$b\" 'c\\d'", "a$b c\\d\n", "", 0),
-        ("v=x; case $v in [a-z]) echo lower;; *) echo other;; esac", "lower\n", "", 0),
+        (
+            "v=x; case $v in [a-z]) echo lower;; *) echo other;; esac",
+            "lower\n",
+            "",
+            0,
+        ),
         (
             "echo a > /tmp/f; echo b >> /tmp/f; while read l; do echo $l; done < /tmp/f",
             "a\nb\n",
@@ -295,8 +315,13 @@ fn a_foreign_elf_is_an_exec_format_error() {
         (A, "/bin/sh: /arm: Exec format error\n"),
     ] {
         let mut fs = image_fs(image);
-        fs.write("/arm", crate::layer::Content::bytes(arm.clone()), 0o755, Cred::ROOT)
-            .expect("write");
+        fs.write(
+            "/arm",
+            crate::layer::Content::bytes(arm.clone()),
+            0o755,
+            Cred::ROOT,
+        )
+        .expect("write");
         let o = go(&mut fs, &["/bin/sh", "-c", "/arm"], "", "");
         assert_eq!(out(&o), ("".into(), msg.into(), 126));
     }
@@ -305,7 +330,12 @@ fn a_foreign_elf_is_an_exec_format_error() {
 #[test]
 fn stdin_reaches_read_and_programs() {
     let mut fs = image_fs(A);
-    let o = go(&mut fs, &["/bin/sh", "-c", "read a b; echo \"$b,$a\"; read c; echo $c"], "1 2 3\nnext\n", "");
+    let o = go(
+        &mut fs,
+        &["/bin/sh", "-c", "read a b; echo \"$b,$a\"; read c; echo $c"],
+        "1 2 3\nnext\n",
+        "",
+    );
     assert_eq!(out(&o), ("2 3,1\nnext\n".into(), "".into(), 0));
     let o = go(&mut fs, &["/bin/sh", "-c", "read a; echo $?"], "", "");
     assert_eq!(out(&o), ("1\n".into(), "".into(), 0));
@@ -313,7 +343,13 @@ fn stdin_reaches_read_and_programs() {
 
 #[test]
 fn unsimulated_programs_are_named() {
-    check(A, "ls /", "", "/bin/sh: ls: imagelab does not simulate /bin/ls\n", 126);
+    check(
+        A,
+        "ls /",
+        "",
+        "/bin/sh: ls: imagelab does not simulate /bin/ls\n",
+        126,
+    );
 }
 
 #[test]
@@ -684,7 +720,16 @@ fn typical_run_line_is_fast() {
     let mut fs = image_fs(A);
     let t = std::time::Instant::now();
     for _ in 0..1000 {
-        let _ = go(&mut fs, &["/bin/sh", "-c", "apk add --no-cache curl && rm -rf /tmp/* && echo \"$PATH\" > /dev/null"], "", "");
+        let _ = go(
+            &mut fs,
+            &[
+                "/bin/sh",
+                "-c",
+                "apk add --no-cache curl && rm -rf /tmp/* && echo \"$PATH\" > /dev/null",
+            ],
+            "",
+            "",
+        );
     }
     eprintln!("per run: {:?}", t.elapsed() / 1000);
 }
