@@ -1,0 +1,1 @@
+//! Tests of the busybox and coreutils programs, both dialects.
