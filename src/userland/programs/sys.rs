@@ -413,7 +413,14 @@ pub fn id(ctx: &mut Ctx, argv: &[String]) -> i32 {
             (uid, gid, group_list(ctx, Some(row.name()), gid))
         }
         None => {
-            let mut gs = vec![ctx.user.gid];
+            // runc gives the process the supplementary groups its user
+            // has in /etc/group.
+            let name = ctx
+                .user
+                .name
+                .clone()
+                .or_else(|| util::user_name(ctx, ctx.user.uid));
+            let mut gs = group_list(ctx, name.as_deref(), ctx.user.gid);
             for x in &ctx.user.groups {
                 if !gs.contains(x) {
                     gs.push(*x);

@@ -356,7 +356,8 @@ fn bb_adduser(ctx: &mut Ctx, argv: &[String]) -> i32 {
     if !o.has('H') {
         make_home(ctx, &home, uid, gid, 0o2755);
     }
-    if !o.has('D') {
+    // -S implies -D (busybox's "SD" complement).
+    if !o.has('D') && !system {
         // passwd reads the new password from a terminal the build does
         // not have: it gives up and adduser fails with it.
         ctx.out(format!("Changing password for {name}\nNew password: \n"));
