@@ -48,11 +48,7 @@ pub fn mkdir(ctx: &mut Ctx, argv: &[String]) -> i32 {
         Some(m) => match util::parse_mode(m, 0o777, true) {
             Some(m) => Some(m),
             None => {
-                ctx.err(if gnu(ctx) {
-                    format!("{p}: invalid mode '{m}'\n")
-                } else {
-                    format!("{p}: invalid mode '{m}'\n")
-                });
+                ctx.err(format!("{p}: invalid mode '{m}'\n"));
                 return 1;
             }
         },
@@ -184,14 +180,12 @@ pub fn rm(ctx: &mut Ctx, argv: &[String]) -> i32 {
             return 1;
         }
         let abs = ctx.path(f);
-        if abs == "/" && rec {
-            if g && !o.has('\u{1}') {
-                ctx.err(format!(
+        if abs == "/" && rec && g && !o.has('\u{1}') {
+            ctx.err(format!(
                     "{p}: it is dangerous to operate recursively on '/'\n{p}: use --no-preserve-root to override this failsafe\n"
                 ));
-                status = 1;
-                continue;
-            }
+            status = 1;
+            continue;
         }
         let base_name = base(f);
         if base_name == "." || base_name == ".." {
@@ -494,11 +488,7 @@ fn copy_or_move(
             (tabs.clone(), target.to_string())
         };
         if sabs == dabs {
-            if g {
-                ctx.err(format!("{p}: '{s}' and '{dname}' are the same file\n"));
-            } else {
-                ctx.err(format!("{p}: '{s}' and '{dname}' are the same file\n"));
-            }
+            ctx.err(format!("{p}: '{s}' and '{dname}' are the same file\n"));
             status = 1;
             continue;
         }
@@ -751,16 +741,15 @@ fn visit(ctx: &Ctx, abs: &str, rec: bool) -> Vec<String> {
     if rec
         && ctx.fs.is_dir(abs)
         && matches!(ctx.fs.stat(abs, false), Ok(s) if s.kind == FileType::Dir)
+        && let Ok(r) = ctx.fs.resolve(abs, true)
     {
-        if let Ok(r) = ctx.fs.resolve(abs, true) {
-            for k in ctx.fs.walk(abs).unwrap_or_default() {
-                let rel = if r.is_empty() {
-                    k.clone()
-                } else {
-                    k[r.len() + 1..].to_string()
-                };
-                v.push(join(abs, &rel));
-            }
+        for k in ctx.fs.walk(abs).unwrap_or_default() {
+            let rel = if r.is_empty() {
+                k.clone()
+            } else {
+                k[r.len() + 1..].to_string()
+            };
+            v.push(join(abs, &rel));
         }
     }
     v

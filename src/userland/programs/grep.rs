@@ -126,13 +126,8 @@ pub fn translate(pat: &str, ere: bool) -> Result<String, String> {
                     can_repeat = true;
                 }
             }
-            '+' | '?' if ere => {
-                if can_repeat {
-                    out.push(ch);
-                } else {
-                    out.push_str(&regex::escape(&ch.to_string()));
-                    can_repeat = true;
-                }
+            '+' | '?' if ere && can_repeat => {
+                out.push(ch);
             }
             '{' if ere => {
                 // A valid interval, else a literal brace.
@@ -166,7 +161,7 @@ pub fn translate(pat: &str, ere: bool) -> Result<String, String> {
                 can_repeat = ch == ')';
             }
             '^' => {
-                if !ere && !(out.is_empty() || out.ends_with('(') || out.ends_with('|')) {
+                if !(ere || out.is_empty() || out.ends_with('(') || out.ends_with('|')) {
                     out.push_str("\\^");
                     can_repeat = true;
                 } else {

@@ -70,9 +70,9 @@ fn nlink(ctx: &Ctx, it: &Item) -> u64 {
 fn sort(items: &mut [Item], o: &LsOpts) {
     items.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     if o.time {
-        items.sort_by(|a, b| b.st.mtime.cmp(&a.st.mtime));
+        items.sort_by_key(|b| std::cmp::Reverse(b.st.mtime));
     } else if o.size_sort {
-        items.sort_by(|a, b| b.st.size.cmp(&a.st.size));
+        items.sort_by_key(|b| std::cmp::Reverse(b.st.size));
     }
     if o.reverse {
         items.reverse();
@@ -116,9 +116,7 @@ fn print(ctx: &Ctx, items: &[Item], o: &LsOpts, gnu: bool) {
             } else {
                 util::group_name(ctx, it.st.gid).unwrap_or_else(|| it.st.gid.to_string())
             };
-            let size = if gnu && it.st.kind == FileType::Dir {
-                4096
-            } else if it.st.kind == FileType::Dir {
+            let size = if it.st.kind == FileType::Dir {
                 4096
             } else {
                 it.st.size
@@ -259,13 +257,13 @@ pub fn ls(ctx: &mut Ctx, argv: &[String]) -> i32 {
         match item(ctx, f, &abs, false) {
             Ok(mut it) => {
                 let follow = !lo.dir && (!lo.long || f.ends_with('/') || o.has('L') || o.has('H'));
-                if it.st.kind == FileType::Symlink && (follow || !lo.long) {
-                    if let Ok(s) = ctx.fs.stat(&abs, true) {
-                        if follow || s.kind != FileType::Dir {
-                            it.st = s;
-                            it.link = None;
-                        }
-                    }
+                if it.st.kind == FileType::Symlink
+                    && (follow || !lo.long)
+                    && let Ok(s) = ctx.fs.stat(&abs, true)
+                    && (follow || s.kind != FileType::Dir)
+                {
+                    it.st = s;
+                    it.link = None;
                 }
                 if it.st.kind == FileType::Dir && !lo.dir {
                     if ctx.fs.may(&it.st.path, util::cred(ctx), 4).is_err() {

@@ -209,7 +209,7 @@ pub fn curl(ctx: &mut Ctx, argv: &[String]) -> i32 {
                             let _ = e;
                             say(
                                 ctx,
-                                format!("curl: (23) Failure writing output to destination"),
+                                "curl: (23) Failure writing output to destination".to_string(),
                             );
                             status = 23;
                         }

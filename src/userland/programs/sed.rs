@@ -647,7 +647,7 @@ pub fn sed(ctx: &mut Ctx, argv: &[String]) -> i32 {
             } else {
                 format!("{}\n", util::BANNER)
             });
-            return if g { 1 } else { 1 };
+            return 1;
         }
         let mut status = 0;
         for f in &ops {

@@ -269,11 +269,7 @@ pub fn uname(ctx: &mut Ctx, argv: &[String]) -> i32 {
     }
     // GNU omits unknown -p/-i from -a; busybox prints "unknown".
     if (all && !g) || o.has('p') {
-        parts.push(if g {
-            "unknown".into()
-        } else {
-            "unknown".into()
-        });
+        parts.push("unknown".into());
     }
     if (all && !g) || o.has('i') {
         parts.push("unknown".into());
@@ -316,11 +312,10 @@ pub fn date(ctx: &mut Ctx, argv: &[String]) -> i32 {
                     Some(t) => when = t,
                     None if d == "now" => {}
                     None => {
-                        ctx.err(if gnu(ctx) {
-                            format!("{p}: invalid date '{d}'\n")
-                        } else {
-                            format!("{p}: invalid date '{d}'\n")
-                        });
+                        ctx.err(format!(
+                            "{p}: invalid date '{d}'
+"
+                        ));
                         return 1;
                     }
                 }
@@ -1264,7 +1259,7 @@ pub fn checksum(ctx: &mut Ctx, argv: &[String]) -> i32 {
             ctx.err(format!(
                 "{p}: WARNING: {} of {} computed checksums did NOT match\n",
                 bad + missing,
-                bad + missing + 0
+                (bad + missing)
             ));
         }
     }

@@ -948,14 +948,12 @@ fn deb_adduser(ctx: &mut Ctx, argv: &[String]) -> i32 {
         }
     };
     if ctx.user.uid != 0 {
-        ctx.err(format!(
-            "fatal: Only root may add a user or group to the system.\n"
-        ));
+        ctx.err("fatal: Only root may add a user or group to the system.\n");
         return 1;
     }
     let group_mode = p == "addgroup" || (o.has('G') && !o.has('S'));
     if o.operands.is_empty() {
-        ctx.err(format!("fatal: Only one or two names allowed.\n"));
+        ctx.err("fatal: Only one or two names allowed.\n");
         return 1;
     }
     let quiet = o.has('q');
@@ -1086,11 +1084,7 @@ fn deb_adduser(ctx: &mut Ctx, argv: &[String]) -> i32 {
     } else {
         "!"
     };
-    let sh_line = if system {
-        format!("{name}:{pw}:{d}:0:99999:7:::")
-    } else {
-        format!("{name}:{pw}:{d}:0:99999:7:::")
-    };
+    let sh_line = format!("{name}:{pw}:{d}:0:99999:7:::");
     append_line(ctx, "/etc/shadow", &sh_line, Some((0o640, 0, 42)));
     if !system {
         lines.insert(0, format!("Adding user `{name}' ...\n"));
@@ -1120,7 +1114,7 @@ fn deb_adduser(ctx: &mut Ctx, argv: &[String]) -> i32 {
     }
     if !system && !o.has('D') && !o.has('L') {
         // passwd and chfn need a terminal the build does not have.
-        ctx.out(format!("New password: Retype new password: No password has been supplied.\nNew password: Retype new password: No password has been supplied.\nNew password: Retype new password: No password has been supplied.\npasswd: Authentication token manipulation error\npasswd: password unchanged\n"));
+        ctx.out("New password: Retype new password: No password has been supplied.\nNew password: Retype new password: No password has been supplied.\nNew password: Retype new password: No password has been supplied.\npasswd: Authentication token manipulation error\npasswd: password unchanged\n");
         ctx.err("Use of uninitialized value $answer in chop at /usr/sbin/adduser line 1363.\nUse of uninitialized value $answer in pattern match (m//) at /usr/sbin/adduser line 1364.\n");
         return 1;
     }
