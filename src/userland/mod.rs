@@ -16,6 +16,7 @@ pub mod elf;
 pub mod exec;
 pub mod fs;
 pub mod lang;
+pub mod net;
 pub mod os;
 pub mod pkg;
 pub mod proc;
