@@ -409,9 +409,11 @@ fn show_list(ctx: &mut Ctx, title: &str, names: &[String]) {
     ctx.out(s);
 }
 
+/// Whether an alternative is met by what is installed (any version: this
+/// apt does not upgrade) or already chosen.
 fn satisfied(db: &[DebInstalled], chosen: &BTreeMap<String, &Pkg>, a: &Alt) -> bool {
     db.iter().any(|p| {
-        (p.name == a.name && a.allows(&p.version))
+        p.name == a.name
             || dep_groups(&p.provides).iter().flatten().any(|x| x.name == a.name)
     }) || chosen.values().any(|p| {
         (p.name == a.name && a.allows(&p.version))
@@ -503,13 +505,15 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
                 continue;
             }
             if !hard && !o.recommends {
-                recommended.push(group_text(&g));
                 continue;
             }
-            match g
+            // A candidate whose version meets the constraint, else any
+            // candidate (the universes hold one version per package).
+            let pick = g
                 .iter()
                 .find_map(|a| available(u, lists, &a.name).filter(|c| a.allows(&c.version)))
-            {
+                .or_else(|| g.iter().find_map(|a| available(u, lists, &a.name)));
+            match pick {
                 Some(c) => {
                     if !chosen.contains_key(&c.name) {
                         todo.push(c);
@@ -521,6 +525,15 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
                     group_text(&g)
                 )),
                 None => {}
+            }
+        }
+    }
+    if !o.recommends {
+        for p in chosen.values() {
+            for g in dep_groups(&p.recommends) {
+                if !g.iter().any(|a| satisfied(&db, &chosen, a)) {
+                    recommended.push(group_text(&g));
+                }
             }
         }
     }

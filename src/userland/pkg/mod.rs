@@ -153,7 +153,10 @@ pub(crate) fn install_files(
     }
     // Texts the fixture gives that no line listed.
     for ((p, path), text) in &u.texts {
-        if p == &pkg.name && !lines.iter().any(|l| format!("/{}", l.path) == *path) {
+        if p == &pkg.name
+            && path.starts_with('/')
+            && !lines.iter().any(|l| format!("/{}", l.path) == *path)
+        {
             write_text(ctx, path, text.as_bytes().to_vec(), 0o644);
         }
     }
