@@ -127,7 +127,8 @@ impl Dep {
             ">=" => c != Less,
             "<=" => c != Greater,
             "~" | "=~" | "~=" => {
-                version == self.version || version.starts_with(&format!("{}.", self.version))
+                version == self.version
+                    || version.starts_with(&format!("{}.", self.version))
                     || version.starts_with(&format!("{}-", self.version))
                     || version.starts_with(&format!("{}_", self.version))
             }
@@ -217,9 +218,20 @@ pub fn main(ctx: &mut Ctx, argv: &[String]) -> i32 {
         match a.as_str() {
             "--no-cache" => o.no_cache = true,
             "-U" | "--update-cache" | "--update" => o.update = true,
-            "--no-progress" | "--progress" | "--no-interactive" | "--allow-untrusted"
-            | "--force-broken-world" | "--force" | "--clean-protected" | "--purge"
-            | "--latest" | "-l" | "--upgrade" | "-u" | "--available" | "-a" => {
+            "--no-progress"
+            | "--progress"
+            | "--no-interactive"
+            | "--allow-untrusted"
+            | "--force-broken-world"
+            | "--force"
+            | "--clean-protected"
+            | "--purge"
+            | "--latest"
+            | "-l"
+            | "--upgrade"
+            | "-u"
+            | "--available"
+            | "-a" => {
                 extra.insert("", true);
             }
             "-q" | "--quiet" => o.quiet = true,
@@ -267,7 +279,11 @@ pub fn main(ctx: &mut Ctx, argv: &[String]) -> i32 {
     let Some(u) = universe(&uname) else {
         ctx.err(format!(
             "ERROR: this image has no apk package universe ({})\n",
-            if uname.is_empty() { "unknown OS" } else { &uname }
+            if uname.is_empty() {
+                "unknown OS"
+            } else {
+                &uname
+            }
         ));
         return 1;
     };
@@ -388,8 +404,7 @@ fn resolve<'u>(
         let installed_ok = satisfied_by_installed(db, &d);
         let chosen_ok = chosen.iter().any(|p| {
             (p.name == d.name && d.allows(&p.version))
-                || p
-                    .provides
+                || p.provides
                     .split_whitespace()
                     .any(|x| parse_dep(x).name == d.name)
         });
@@ -404,10 +419,9 @@ fn resolve<'u>(
                 "  {} (no such package):\n    required by: {by}\n",
                 d.name
             )),
-            Some(p) if !d.allows(&p.version) => errors.push(format!(
-                "  {}-{}:\n    breaks: {by}\n",
-                p.name, p.version
-            )),
+            Some(p) if !d.allows(&p.version) => {
+                errors.push(format!("  {}-{}:\n    breaks: {by}\n", p.name, p.version))
+            }
             Some(p) => {
                 if names.insert(p.name.clone()) {
                     chosen.push(p);
@@ -500,7 +514,10 @@ fn add(ctx: &mut Ctx, u: &Universe, o: &Opts, args: &[String]) -> i32 {
         }
     };
     let vars = Vars::of(&ctx.world.platform);
-    let virtual_version = o.virtual_name.as_ref().map(|_| date_version(ctx.world.clock));
+    let virtual_version = o
+        .virtual_name
+        .as_ref()
+        .map(|_| date_version(ctx.world.clock));
     let total = plan.install.len() + usize::from(o.virtual_name.is_some());
     let mut n = 0;
     let mut touched_bin = false;
@@ -508,7 +525,10 @@ fn add(ctx: &mut Ctx, u: &Universe, o: &Opts, args: &[String]) -> i32 {
     for p in &plan.install {
         n += 1;
         if !o.quiet {
-            ctx.out(format!("({n}/{total}) Installing {} ({})\n", p.name, p.version));
+            ctx.out(format!(
+                "({n}/{total}) Installing {} ({})\n",
+                p.name, p.version
+            ));
         }
         for e in &p.effects {
             if let Some(script) = e.strip_prefix("pre:") {
@@ -529,7 +549,8 @@ fn add(ctx: &mut Ctx, u: &Universe, o: &Opts, args: &[String]) -> i32 {
             {
                 touched_bin = true;
             }
-            if path.starts_with("/usr/share/ca-certificates/") || path.starts_with("/etc/ssl/certs/")
+            if path.starts_with("/usr/share/ca-certificates/")
+                || path.starts_with("/etc/ssl/certs/")
             {
                 touched_certs = true;
             }
@@ -770,7 +791,10 @@ fn append_script(ctx: &mut Ctx, p: &Pkg, kind: &str) {
 /// the concatenation of the certificates (filler of their total size).
 fn rebuild_bundle(ctx: &mut Ctx) {
     let mut total = 0u64;
-    for dir in ["/usr/share/ca-certificates/mozilla", "/usr/local/share/ca-certificates"] {
+    for dir in [
+        "/usr/share/ca-certificates/mozilla",
+        "/usr/local/share/ca-certificates",
+    ] {
         for f in ctx.fs.read_dir(dir).unwrap_or_default() {
             if let Ok(st) = ctx.fs.stat(&format!("{dir}/{f}"), true) {
                 total += st.size;
@@ -836,20 +860,28 @@ fn del(ctx: &mut Ctx, _u: &Universe, o: &Opts, args: &[String]) -> i32 {
     }
     let doomed: Vec<Installed> = db
         .iter()
-        .filter(|p| reach.contains(&p.name) && !keep.contains(&p.name) && !p.record.contains("\ni:"))
+        .filter(|p| {
+            reach.contains(&p.name) && !keep.contains(&p.name) && !p.record.contains("\ni:")
+        })
         .cloned()
         .collect();
     let total = doomed.len();
     let mut touched_bin = false;
     for (i, p) in doomed.iter().rev().enumerate() {
         if !o.quiet {
-            ctx.out(format!("({}/{total}) Purging {} ({})\n", i + 1, p.name, p.version));
+            ctx.out(format!(
+                "({}/{total}) Purging {} ({})\n",
+                i + 1,
+                p.name,
+                p.version
+            ));
         }
-        if p
-            .files
-            .iter()
-            .any(|f| f.starts_with("/bin/") || f.starts_with("/usr/bin/") || f.starts_with("/sbin/") || f.starts_with("/usr/sbin/"))
-        {
+        if p.files.iter().any(|f| {
+            f.starts_with("/bin/")
+                || f.starts_with("/usr/bin/")
+                || f.starts_with("/sbin/")
+                || f.starts_with("/usr/sbin/")
+        }) {
             touched_bin = true;
         }
         remove_files(ctx, &p.files);
@@ -916,7 +948,8 @@ fn info(ctx: &mut Ctx, u: &Universe, o: &Opts, args: &[String]) -> i32 {
                 i.version.clone(),
                 i.size,
                 field(&i.record, "T"),
-                up.map(|p| p.url.clone()).unwrap_or_else(|| field(&i.record, "U")),
+                up.map(|p| p.url.clone())
+                    .unwrap_or_else(|| field(&i.record, "U")),
             ),
             (None, Some(p)) => (
                 p.name.clone(),

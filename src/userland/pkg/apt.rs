@@ -148,7 +148,9 @@ pub fn apt_get(ctx: &mut Ctx, argv: &[String]) -> i32 {
 
 /// `apt`.
 pub fn apt(ctx: &mut Ctx, argv: &[String]) -> i32 {
-    ctx.err("\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n");
+    ctx.err(
+        "\nWARNING: apt does not have a stable CLI interface. Use with caution in scripts.\n\n",
+    );
     run(ctx, argv, Front::Apt)
 }
 
@@ -206,7 +208,11 @@ fn run(ctx: &mut Ctx, argv: &[String], front: Front) -> i32 {
         // not used for output differences here; kept for clarity
     }
     let Some(cmd) = cmd else {
-        let v = if ctx.os.codename == "jammy" { "2.4.6" } else { "2.6.1" };
+        let v = if ctx.os.codename == "jammy" {
+            "2.4.6"
+        } else {
+            "2.6.1"
+        };
         ctx.out(format!(
             "apt {v} (amd64)\nUsage: apt-get [options] command\n       apt-get [options] install|remove pkg1 [pkg2 ...]\n       apt-get [options] source pkg1 [pkg2 ...]\n"
         ));
@@ -266,13 +272,24 @@ fn run(ctx: &mut Ctx, argv: &[String], front: Front) -> i32 {
             let installed_only = names.iter().any(|n| n == "--installed");
             let arch = debarch(ctx);
             for p in &db {
-                let suite = u.get(&p.name).map(|x| suite_of(&x.repo)).unwrap_or_default();
+                let suite = u
+                    .get(&p.name)
+                    .map(|x| suite_of(&x.repo))
+                    .unwrap_or_default();
                 ctx.out(format!(
                     "{}/{} {} {} [installed]\n",
                     p.name,
-                    if suite.is_empty() { "now".into() } else { suite },
+                    if suite.is_empty() {
+                        "now".into()
+                    } else {
+                        suite
+                    },
                     p.version,
-                    if p.arch.is_empty() { arch.clone() } else { p.arch.clone() }
+                    if p.arch.is_empty() {
+                        arch.clone()
+                    } else {
+                        p.arch.clone()
+                    }
                 ));
             }
             let _ = installed_only;
@@ -324,7 +341,9 @@ fn update(ctx: &mut Ctx, u: &Universe, o: &Opts, front: Front) -> i32 {
             if name.ends_with("InRelease") {
                 if o.quiet < 2 {
                     ctx.out(format!("Ign:{n} {name}\n"));
-                    ctx.out(format!("Err:{n} {name}\n  Temporary failure resolving '{host}'\n"));
+                    ctx.out(format!(
+                        "Err:{n} {name}\n  Temporary failure resolving '{host}'\n"
+                    ));
                 }
                 let url = dists_url(&name);
                 failed.push(format!(
@@ -344,7 +363,10 @@ fn update(ctx: &mut Ctx, u: &Universe, o: &Opts, front: Front) -> i32 {
             continue;
         }
         if o.quiet < 2 {
-            ctx.out(format!("Get:{n} {name} [{}B]\n", size_str(ix.size_bytes() as f64)));
+            ctx.out(format!(
+                "Get:{n} {name} [{}B]\n",
+                size_str(ix.size_bytes() as f64)
+            ));
         }
         fetched += ix.size_bytes();
         write_filler(ctx, &file, ix.stored_bytes(), 0o644);
@@ -384,7 +406,9 @@ fn dists_url(get: &str) -> String {
 
 fn header(ctx: &mut Ctx, o: &Opts) {
     if o.quiet < 2 {
-        ctx.out("Reading package lists...\nBuilding dependency tree...\nReading state information...\n");
+        ctx.out(
+            "Reading package lists...\nBuilding dependency tree...\nReading state information...\n",
+        );
     }
 }
 
@@ -414,10 +438,16 @@ fn show_list(ctx: &mut Ctx, title: &str, names: &[String]) {
 fn satisfied(db: &[DebInstalled], chosen: &BTreeMap<String, &Pkg>, a: &Alt) -> bool {
     db.iter().any(|p| {
         p.name == a.name
-            || dep_groups(&p.provides).iter().flatten().any(|x| x.name == a.name)
+            || dep_groups(&p.provides)
+                .iter()
+                .flatten()
+                .any(|x| x.name == a.name)
     }) || chosen.values().any(|p| {
         (p.name == a.name && a.allows(&p.version))
-            || dep_groups(&p.provides).iter().flatten().any(|x| x.name == a.name)
+            || dep_groups(&p.provides)
+                .iter()
+                .flatten()
+                .any(|x| x.name == a.name)
     })
 }
 
@@ -454,11 +484,16 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
                     errors.push(format!("E: Version '{w}' for '{name}' was not found\n"));
                     continue;
                 }
-                if o.reinstall && let Some(p) = a {
+                if o.reinstall
+                    && let Some(p) = a
+                {
                     requested.push(p);
                     continue;
                 }
-                notes.push(format!("{name} is already the newest version ({}).\n", i.version));
+                notes.push(format!(
+                    "{name} is already the newest version ({}).\n",
+                    i.version
+                ));
                 if auto.remove(name) {
                     notes.push(format!("{name} set to manually installed.\n"));
                 }
@@ -578,7 +613,11 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     }
     let q = o.quiet < 2;
     if q {
-        show_list(ctx, "The following additional packages will be installed:", &additional);
+        show_list(
+            ctx,
+            "The following additional packages will be installed:",
+            &additional,
+        );
         show_list(ctx, "Suggested packages:", &suggested);
         show_list(ctx, "Recommended packages:", &rec_sorted);
         let all: Vec<String> = new.iter().map(|p| p.name.clone()).collect();
@@ -595,7 +634,10 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     let download: u64 = new.iter().map(|p| p.size).sum();
     let disk: u64 = new.iter().map(|p| kib(p.installed) * 1024).sum();
     if q {
-        ctx.out(format!("Need to get {}B of archives.\n", size_str(download as f64)));
+        ctx.out(format!(
+            "Need to get {}B of archives.\n",
+            size_str(download as f64)
+        ));
         ctx.out(format!(
             "After this operation, {}B of additional disk space will be used.\n",
             size_str(disk as f64)
@@ -620,7 +662,11 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     for (i, p) in order.iter().enumerate() {
         let suite = suite_of(&p.repo);
         let base = u.archives.get(&suite).cloned().unwrap_or_default();
-        let parch = if p.arch.is_empty() { arch.clone() } else { p.arch.clone() };
+        let parch = if p.arch.is_empty() {
+            arch.clone()
+        } else {
+            p.arch.clone()
+        };
         let host = base
             .split("//")
             .nth(1)
@@ -676,10 +722,16 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     let keep_debs = !ctx.fs.exists("/etc/apt/apt.conf.d/docker-clean");
     let mut all_lines = Vec::new();
     for (i, p) in order.iter().enumerate() {
-        let parch = if p.arch.is_empty() { arch.clone() } else { p.arch.clone() };
+        let parch = if p.arch.is_empty() {
+            arch.clone()
+        } else {
+            p.arch.clone()
+        };
         let shown = dpkg::shown_name(&p.name, &p.multi_arch, &arch);
         if q {
-            ctx.out(format!("Selecting previously unselected package {shown}.\n"));
+            ctx.out(format!(
+                "Selecting previously unselected package {shown}.\n"
+            ));
             if i == 0 {
                 ctx.out(format!(
                     "(Reading database ... {files_before} files and directories currently installed.)\n"
@@ -696,7 +748,12 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
         let lines = package_lines(p, &vars, true);
         install_files(ctx, u, p, &lines);
         if keep_debs {
-            write_filler(ctx, &format!("{ARCHIVES}/{}", deb_file(p, &parch)), p.size, 0o644);
+            write_filler(
+                ctx,
+                &format!("{ARCHIVES}/{}", deb_file(p, &parch)),
+                p.size,
+                0o644,
+            );
         }
         dpkg::record(ctx, u, p, &lines, &vars);
         all_lines.push(lines);
@@ -722,14 +779,9 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
         }
     }
     // Triggers.
-    let libs = all_lines
-        .iter()
-        .flatten()
-        .any(|l| l.path.contains(".so"));
+    let libs = all_lines.iter().flatten().any(|l| l.path.contains(".so"));
     let mut triggers: Vec<(String, String, String)> = Vec::new();
-    if libs
-        && let Some(libc) = db.iter().find(|p| p.name == "libc-bin")
-    {
+    if libs && let Some(libc) = db.iter().find(|p| p.name == "libc-bin") {
         triggers.push(("libc-bin".into(), libc.version.clone(), String::new()));
     }
     for p in &order {
@@ -823,7 +875,9 @@ fn write_auto(ctx: &mut Ctx, auto: &BTreeSet<String>) {
     let arch = debarch(ctx);
     let mut s = String::new();
     for n in auto {
-        s.push_str(&format!("Package: {n}\nArchitecture: {arch}\nAuto-Installed: 1\n\n"));
+        s.push_str(&format!(
+            "Package: {n}\nArchitecture: {arch}\nAuto-Installed: 1\n\n"
+        ));
     }
     write_text(ctx, EXTENDED, s, 0o644);
 }
@@ -889,7 +943,11 @@ fn stamp(clock: u64) -> String {
 }
 
 /// Installed packages no manual package needs any more.
-fn autoremovable(db: &[DebInstalled], auto: &BTreeSet<String>, gone: &BTreeSet<String>) -> Vec<String> {
+fn autoremovable(
+    db: &[DebInstalled],
+    auto: &BTreeSet<String>,
+    gone: &BTreeSet<String>,
+) -> Vec<String> {
     let mut keep: BTreeSet<String> = BTreeSet::new();
     let mut todo: Vec<String> = db
         .iter()
@@ -908,7 +966,10 @@ fn autoremovable(db: &[DebInstalled], auto: &BTreeSet<String>, gone: &BTreeSet<S
                 for a in g {
                     if let Some(q) = db.iter().find(|q| {
                         q.name == a.name
-                            || dep_groups(&q.provides).iter().flatten().any(|x| x.name == a.name)
+                            || dep_groups(&q.provides)
+                                .iter()
+                                .flatten()
+                                .any(|x| x.name == a.name)
                     }) && !gone.contains(&q.name)
                     {
                         todo.push(q.name.clone());
@@ -963,7 +1024,11 @@ fn remove(
             "The following packages were automatically installed and are no longer required:",
             &orphans,
         );
-        let word = if front == Front::Apt { "apt" } else { "apt-get" };
+        let word = if front == Front::Apt {
+            "apt"
+        } else {
+            "apt-get"
+        };
         ctx.out(format!("Use '{word} autoremove' to remove them.\n"));
     }
     let doomed: Vec<&DebInstalled> = db.iter().filter(|p| gone.contains(&p.name)).collect();
@@ -1022,7 +1087,10 @@ fn remove(
         for p in &doomed {
             let shown = dpkg::shown_name(&p.name, &p.multi_arch, &arch);
             if q && p.conffiles {
-                ctx.out(format!("Purging configuration files for {shown} ({}) ...\n", p.version));
+                ctx.out(format!(
+                    "Purging configuration files for {shown} ({}) ...\n",
+                    p.version
+                ));
             }
         }
     }
@@ -1038,7 +1106,11 @@ pub fn apt_cache(ctx: &mut Ctx, argv: &[String]) -> i32 {
     };
     let lists = lists_present(ctx);
     let db = read_status(ctx);
-    let args: Vec<&String> = argv.iter().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<&String> = argv
+        .iter()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     let Some(cmd) = args.first() else {
         ctx.out("apt 2.6.1 (amd64)\nUsage: apt-cache [options] command\n");
         return 1;
@@ -1066,7 +1138,11 @@ pub fn apt_cache(ctx: &mut Ctx, argv: &[String]) -> i32 {
                     } else {
                         "   "
                     };
-                    let base = u.archives.get(&suite_of(&p.repo)).cloned().unwrap_or_default();
+                    let base = u
+                        .archives
+                        .get(&suite_of(&p.repo))
+                        .cloned()
+                        .unwrap_or_default();
                     s.push_str(&format!(
                         " {mark} {} 500\n        500 {base} {} {arch} Packages\n",
                         p.version, p.repo
@@ -1091,8 +1167,17 @@ pub fn apt_cache(ctx: &mut Ctx, argv: &[String]) -> i32 {
                     continue;
                 };
                 found = true;
-                let parch = if p.arch.is_empty() { arch.clone() } else { p.arch.clone() };
-                let mut s = format!("Package: {}\nVersion: {}\nInstalled-Size: {}\n", p.name, p.version, kib(p.installed));
+                let parch = if p.arch.is_empty() {
+                    arch.clone()
+                } else {
+                    p.arch.clone()
+                };
+                let mut s = format!(
+                    "Package: {}\nVersion: {}\nInstalled-Size: {}\n",
+                    p.name,
+                    p.version,
+                    kib(p.installed)
+                );
                 if !u.maintainer.is_empty() {
                     s.push_str(&format!("Maintainer: {}\n", u.maintainer));
                 }
@@ -1113,8 +1198,16 @@ pub fn apt_cache(ctx: &mut Ctx, argv: &[String]) -> i32 {
                 }
                 s.push_str(&format!(
                     "Section: {}\nPriority: {}\nFilename: {}\nSize: {}\n\n",
-                    if p.section.is_empty() { "misc" } else { &p.section },
-                    if p.priority.is_empty() { "optional" } else { &p.priority },
+                    if p.section.is_empty() {
+                        "misc"
+                    } else {
+                        &p.section
+                    },
+                    if p.priority.is_empty() {
+                        "optional"
+                    } else {
+                        &p.priority
+                    },
                     pool_path(p, &parch),
                     p.size
                 ));
@@ -1157,7 +1250,11 @@ pub fn apt_cache(ctx: &mut Ctx, argv: &[String]) -> i32 {
 }
 
 /// The status paragraph fields of a package, for `dpkg_paragraph`.
-pub(crate) fn status_fields(u: &Universe, p: &Pkg, files: &[crate::catalog::Line]) -> Map<String, Value> {
+pub(crate) fn status_fields(
+    u: &Universe,
+    p: &Pkg,
+    files: &[crate::catalog::Line],
+) -> Map<String, Value> {
     let mut m = Map::new();
     let mut put = |k: &str, v: &str| {
         if !v.is_empty() {
@@ -1165,8 +1262,22 @@ pub(crate) fn status_fields(u: &Universe, p: &Pkg, files: &[crate::catalog::Line
         }
     };
     put("Package", &p.name);
-    put("Priority", if p.priority.is_empty() { "optional" } else { &p.priority });
-    put("Section", if p.section.is_empty() { "misc" } else { &p.section });
+    put(
+        "Priority",
+        if p.priority.is_empty() {
+            "optional"
+        } else {
+            &p.priority
+        },
+    );
+    put(
+        "Section",
+        if p.section.is_empty() {
+            "misc"
+        } else {
+            &p.section
+        },
+    );
     put("Installed-Size", &kib(p.installed).to_string());
     if p.arch == "all" {
         put("Architecture", "all");
@@ -1182,8 +1293,16 @@ pub(crate) fn status_fields(u: &Universe, p: &Pkg, files: &[crate::catalog::Line
     put("Suggests", &p.suggests);
     let conf: Vec<String> = files
         .iter()
-        .filter(|l| l.path.starts_with("etc/") && matches!(l.kind, crate::catalog::LineKind::File(_)))
-        .map(|l| format!(" /{} {}", l.path, &dpkg::md5_of(&format!("{}|{}", p.name, l.path))))
+        .filter(|l| {
+            l.path.starts_with("etc/") && matches!(l.kind, crate::catalog::LineKind::File(_))
+        })
+        .map(|l| {
+            format!(
+                " /{} {}",
+                l.path,
+                &dpkg::md5_of(&format!("{}|{}", p.name, l.path))
+            )
+        })
         .collect();
     if !conf.is_empty() {
         put("Conffiles", &format!("\n{}", conf.join("\n")));
@@ -1195,7 +1314,12 @@ pub(crate) fn status_fields(u: &Universe, p: &Pkg, files: &[crate::catalog::Line
 }
 
 /// The paragraph text (no trailing blank line).
-pub(crate) fn paragraph(u: &Universe, p: &Pkg, files: &[crate::catalog::Line], vars: &Vars) -> String {
+pub(crate) fn paragraph(
+    u: &Universe,
+    p: &Pkg,
+    files: &[crate::catalog::Line],
+    vars: &Vars,
+) -> String {
     let m = status_fields(u, p, files);
     let maint = (!u.maintainer.is_empty()).then_some(u.maintainer.as_str());
     dpkg_paragraph(&m, maint, vars).0

@@ -147,7 +147,12 @@ pub(crate) fn record(ctx: &mut Ctx, u: &Universe, p: &Pkg, lines: &[Line], vars:
         list.push_str(x);
         list.push('\n');
     }
-    write_text(ctx, &list_path(&p.name, &p.multi_arch, &arch, "list"), list, 0o644);
+    write_text(
+        ctx,
+        &list_path(&p.name, &p.multi_arch, &arch, "list"),
+        list,
+        0o644,
+    );
     let mut sums = String::new();
     for l in lines {
         if matches!(l.kind, LineKind::File(_) | LineKind::Empty) && !l.path.starts_with("etc/") {
@@ -187,8 +192,18 @@ pub(crate) fn forget(ctx: &mut Ctx, name: &str, multi_arch: &str, arch: &str) {
         .map(|x| format!("{}\n\n", x.trim_matches('\n')))
         .collect();
     write_text(ctx, STATUS, kept, 0o644);
-    for ext in ["list", "md5sums", "conffiles", "postinst", "prerm", "postrm", "preinst"] {
-        let _ = ctx.fs.remove(&list_path(name, multi_arch, arch, ext), false);
+    for ext in [
+        "list",
+        "md5sums",
+        "conffiles",
+        "postinst",
+        "prerm",
+        "postrm",
+        "preinst",
+    ] {
+        let _ = ctx
+            .fs
+            .remove(&list_path(name, multi_arch, arch, ext), false);
     }
 }
 
@@ -220,7 +235,11 @@ pub fn dpkg(ctx: &mut Ctx, argv: &[String]) -> i32 {
             2
         }
         Some("--version") => {
-            let v = if ctx.os.codename == "jammy" { "1.21.1" } else { "1.21.22" };
+            let v = if ctx.os.codename == "jammy" {
+                "1.21.1"
+            } else {
+                "1.21.22"
+            };
             ctx.out(format!(
                 "Debian 'dpkg' package management program version {v} ({}).\n",
                 arch_of(ctx)
@@ -265,7 +284,10 @@ fn query(ctx: &mut Ctx, args: &[String], prog: &str) -> i32 {
             s => names.push(s.to_string()),
         }
     }
-    let find = |n: &str| db.iter().find(|p| p.name == n || shown_name(&p.name, &p.multi_arch, &arch) == n);
+    let find = |n: &str| {
+        db.iter()
+            .find(|p| p.name == n || shown_name(&p.name, &p.multi_arch, &arch) == n)
+    };
     match action.as_str() {
         "l" => {
             let rows: Vec<&DebInstalled> = db
@@ -279,14 +301,19 @@ fn query(ctx: &mut Ctx, args: &[String], prog: &str) -> i32 {
                 return 1;
             }
             let shown = |p: &DebInstalled| shown_name(&p.name, &p.multi_arch, &arch);
-            let nw = rows.iter().map(|p| shown(p).len()).max().unwrap_or(0).max(4);
-            let vw = rows.iter().map(|p| p.version.len()).max().unwrap_or(0).max(7);
-            let aw = rows
+            let nw = rows
                 .iter()
-                .map(|p| p.arch.len())
+                .map(|p| shown(p).len())
                 .max()
                 .unwrap_or(0)
-                .max(12);
+                .max(4);
+            let vw = rows
+                .iter()
+                .map(|p| p.version.len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
+            let aw = rows.iter().map(|p| p.arch.len()).max().unwrap_or(0).max(12);
             let dw = 80usize.saturating_sub(nw + vw + aw + 7).max(11);
             let mut s = String::from(
                 "Desired=Unknown/Install/Remove/Purge/Hold\n| Status=Not/Inst/Conf-files/Unpacked/halF-conf/Half-inst/trig-aWait/Trig-pend\n|/ Err?=(none)/Reinst-required (Status,Err: uppercase=bad)\n",
@@ -356,8 +383,14 @@ fn query(ctx: &mut Ctx, args: &[String], prog: &str) -> i32 {
                 let mut hit = false;
                 for p in &db {
                     let files = list_files(ctx, &p.name, &p.multi_arch, &arch);
-                    if files.iter().any(|f| f == n || (!n.starts_with('/') && f.contains(n.as_str()))) {
-                        ctx.out(format!("{}: {n}\n", shown_name(&p.name, &p.multi_arch, &arch)));
+                    if files
+                        .iter()
+                        .any(|f| f == n || (!n.starts_with('/') && f.contains(n.as_str())))
+                    {
+                        ctx.out(format!(
+                            "{}: {n}\n",
+                            shown_name(&p.name, &p.multi_arch, &arch)
+                        ));
                         hit = true;
                     }
                 }
@@ -394,7 +427,10 @@ fn query(ctx: &mut Ctx, args: &[String], prog: &str) -> i32 {
             };
             for p in rows {
                 let line = fmt
-                    .replace("${binary:Package}", &shown_name(&p.name, &p.multi_arch, &arch))
+                    .replace(
+                        "${binary:Package}",
+                        &shown_name(&p.name, &p.multi_arch, &arch),
+                    )
                     .replace("${Package}", &p.name)
                     .replace("${Version}", &p.version)
                     .replace("${Architecture}", &p.arch)

@@ -143,7 +143,15 @@ pub(crate) fn install_files(
         match (&e.kind, ctx.fs.entry(&e.path).map(|x| &x.kind)) {
             (Kind::Dir, Some(Kind::Dir)) => continue,
             (Kind::Dir, _) => {
-                let _ = ctx.fs.mkdir(&path, l.mode, Cred { uid: l.uid, gid: l.gid }, true);
+                let _ = ctx.fs.mkdir(
+                    &path,
+                    l.mode,
+                    Cred {
+                        uid: l.uid,
+                        gid: l.gid,
+                    },
+                    true,
+                );
                 let _ = ctx.fs.set_meta(&path, false, Some(l.mode), None, None);
                 continue;
             }

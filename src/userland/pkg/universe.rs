@@ -121,6 +121,10 @@ struct Doc {
     /// deb: the Maintainer of every package.
     #[serde(default)]
     maintainer: String,
+    /// Suites of inherited packages renamed for this release
+    /// (`bookworm` → `jammy`).
+    #[serde(default)]
+    suites: HashMap<String, String>,
     #[serde(default)]
     packages: String,
     #[serde(default)]
@@ -310,6 +314,16 @@ fn parse(text: &str, done: &HashMap<String, Universe>) -> Result<Universe, Unive
         match u.pkgs.iter_mut().find(|x| x.name == p.name) {
             Some(old) => *old = p,
             None => u.pkgs.push(p),
+        }
+    }
+    for p in &mut u.pkgs {
+        let (suite, rest) = p.repo.split_once('/').unwrap_or((p.repo.as_str(), ""));
+        if let Some(new) = doc.suites.get(suite) {
+            p.repo = if rest.is_empty() {
+                new.clone()
+            } else {
+                format!("{new}/{rest}")
+            };
         }
     }
     for (k, v) in doc.texts {
