@@ -664,42 +664,42 @@ struct ApkDoc {
 }
 
 /// One apk record, keyed by apk's own field letters.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ApkPkg {
+pub(crate) struct ApkPkg {
     #[serde(rename = "P")]
-    name: String,
+    pub(crate) name: String,
     #[serde(rename = "V")]
-    version: String,
+    pub(crate) version: String,
     #[serde(rename = "T")]
-    description: String,
+    pub(crate) description: String,
     #[serde(rename = "U")]
-    url: String,
+    pub(crate) url: String,
     #[serde(rename = "L")]
-    license: String,
+    pub(crate) license: String,
     #[serde(rename = "o", default)]
-    origin: Option<String>,
+    pub(crate) origin: Option<String>,
     #[serde(rename = "I")]
-    installed_size: u64,
+    pub(crate) installed_size: u64,
     #[serde(rename = "S", default)]
-    size: Option<u64>,
+    pub(crate) size: Option<u64>,
     #[serde(rename = "m", default)]
-    maintainer: Option<String>,
+    pub(crate) maintainer: Option<String>,
     #[serde(rename = "t", default)]
-    build_time: Option<u64>,
+    pub(crate) build_time: Option<u64>,
     #[serde(rename = "c", default)]
-    commit: Option<String>,
+    pub(crate) commit: Option<String>,
     #[serde(rename = "D", default)]
-    depends: Option<String>,
+    pub(crate) depends: Option<String>,
     #[serde(rename = "p", default)]
-    provides: Option<String>,
+    pub(crate) provides: Option<String>,
     #[serde(rename = "r", default)]
-    replaces: Option<String>,
+    pub(crate) replaces: Option<String>,
     #[serde(rename = "i", default)]
-    install_if: Option<String>,
+    pub(crate) install_if: Option<String>,
     /// Files the package owns (entry line language); listed as F:/R: lines.
     #[serde(default)]
-    files: String,
+    pub(crate) files: String,
 }
 
 /// `var/lib/dpkg/status` (+ `info/*.list`): paragraphs in dpkg's field names.
@@ -1029,7 +1029,7 @@ struct ApkInstalled {
     record: String,
 }
 
-fn apk_record(p: &ApkPkg, files: &[Line], vars: &Vars) -> String {
+pub(crate) fn apk_record(p: &ApkPkg, files: &[Line], vars: &Vars) -> String {
     let mut r = String::new();
     let mut put = |k: &str, v: &str| {
         r.push_str(k);
@@ -1131,7 +1131,7 @@ fn value_str(v: &Value) -> String {
 }
 
 /// The status paragraph (no trailing blank line) and the `info/` list name.
-fn dpkg_paragraph(
+pub(crate) fn dpkg_paragraph(
     p: &Map<String, Value>,
     maintainer: Option<&str>,
     vars: &Vars,
@@ -1200,7 +1200,7 @@ fn with_parents(entries: Vec<Entry>, mtime: u64) -> Vec<Entry> {
 // The entry line language
 
 #[derive(Clone, Debug)]
-enum LineKind {
+pub(crate) enum LineKind {
     Dir,
     File(u64),
     Empty,
@@ -1210,16 +1210,16 @@ enum LineKind {
 }
 
 #[derive(Clone, Debug)]
-struct Line {
-    path: String,
-    kind: LineKind,
-    mode: u32,
-    uid: u32,
-    gid: u32,
+pub(crate) struct Line {
+    pub(crate) path: String,
+    pub(crate) kind: LineKind,
+    pub(crate) mode: u32,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
 impl Line {
-    fn entry(&self, seed: &dyn Fn(&str) -> u64) -> Entry {
+    pub(crate) fn entry(&self, seed: &dyn Fn(&str) -> u64) -> Entry {
         let kind = match &self.kind {
             LineKind::Dir => Kind::Dir,
             LineKind::File(len) => Kind::File(Content::Filler {
@@ -1235,7 +1235,7 @@ impl Line {
     }
 }
 
-fn parse_lines(text: &str, vars: &Vars) -> Result<Vec<Line>, String> {
+pub(crate) fn parse_lines(text: &str, vars: &Vars) -> Result<Vec<Line>, String> {
     let mut out = Vec::new();
     for raw in text.lines() {
         let line = raw.split(" #").next().unwrap_or("").trim();
@@ -1325,7 +1325,7 @@ fn parse_owner(s: &str) -> Result<(u32, u32), String> {
     Ok((n(u)?, n(g)?))
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim().replace('_', "");
     let (num, mult) = [
         ("kB", 1e3),
@@ -1367,7 +1367,7 @@ fn spread(total: u64, names: &[String]) -> Vec<u64> {
 }
 
 /// Per-platform placeholder values.
-struct Vars {
+pub(crate) struct Vars {
     platform: Platform,
     arch: &'static str,
     debarch: &'static str,
@@ -1376,7 +1376,7 @@ struct Vars {
 }
 
 impl Vars {
-    fn of(p: &Platform) -> Vars {
+    pub(crate) fn of(p: &Platform) -> Vars {
         let arm = p.architecture == "arm64";
         Vars {
             platform: p.clone(),
@@ -1395,7 +1395,7 @@ impl Vars {
         }
     }
 
-    fn expand(&self, s: &str) -> String {
+    pub(crate) fn expand(&self, s: &str) -> String {
         if !s.contains('{') {
             return s.to_string();
         }
@@ -1408,7 +1408,7 @@ impl Vars {
 
 /// apk's `Q1` + base64(sha1)-shaped checksum, derived from `s` (a stand-in:
 /// the synthesized files are not the real package files).
-fn pseudo_checksum(s: &str) -> String {
+pub(crate) fn pseudo_checksum(s: &str) -> String {
     let d = crate::digest::Digest::of(s.as_bytes()).to_string();
     let hexpart = d.trim_start_matches("sha256:");
     let bytes = hex::decode(&hexpart[..40]).unwrap_or_default();
