@@ -207,7 +207,7 @@ pub fn build(spec: &Spec) -> Vec<u8> {
     // Go's debug/buildinfo looks for its header at 16-byte alignment in the
     // first writable PT_LOAD segment: align the extra bytes accordingly.
     if !spec.extra.is_empty() {
-        while out.len() % 16 != 0 {
+        while !out.len().is_multiple_of(16) {
             out.push(0);
         }
     }

@@ -298,9 +298,13 @@ fn cgo_enabled(ctx: &Ctx) -> bool {
     }
 }
 
-/// `(file name, imports, is main, what it prints, port)` of a package dir.
+/// An import: line, column, path.
+type Import = (usize, usize, String);
+
+/// What a package directory holds: its files' imports, whether it is
+/// `main`, what it prints, the port it serves.
 struct Pkg {
-    files: Vec<(String, Vec<(usize, usize, String)>)>,
+    files: Vec<(String, Vec<Import>)>,
     main: bool,
     prints: Vec<String>,
     port: Option<u16>,
@@ -509,7 +513,7 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
     let mut deps: Vec<(String, String)> = m
         .require
         .iter()
-        .filter(|(p, _)| used.iter().any(|(u, _)| u == p) || u.go.get(p).is_some())
+        .filter(|(p, _)| used.iter().any(|(u, _)| u == p) || u.go.contains_key(p))
         .cloned()
         .collect();
     deps.sort();

@@ -395,9 +395,6 @@ pub fn mvn_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
     let u = universe();
     let mut q: VecDeque<(String, String, String)> = VecDeque::new();
     for (g, a, v, scope) in &pom.deps {
-        if scope == "test" && skip_tests && false {
-            continue;
-        }
         q.push_back((format!("{g}:{a}"), v.clone(), scope.clone()));
     }
     let mut resolved: BTreeMap<String, (String, String)> = BTreeMap::new();

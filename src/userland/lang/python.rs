@@ -365,7 +365,7 @@ fn pip_install(ctx: &mut Ctx, args: &[&str]) -> i32 {
         }
         if let Some(inst) = have.get(&key)
             && satisfies(&inst.version, &req.specs)
-            && !(upgrade && from.is_empty() || upgrade && from.starts_with("-r "))
+            && !(upgrade && (from.is_empty() || from.starts_with("-r ")))
         {
             out_line(
                 ctx,
@@ -772,7 +772,7 @@ fn pip_list(ctx: &mut Ctx, _args: &[&str]) -> i32 {
         .max()
         .unwrap_or(0)
         .max(7);
-    ctx.out(format!("{:<w1$} {:<w2$}\n", "Package", "Version").replace(|c: char| c == '\0', ""));
+    ctx.out(format!("{:<w1$} Version\n", "Package"));
     ctx.out(format!("{} {}\n", "-".repeat(w1), "-".repeat(w2)));
     for i in &all {
         ctx.out(format!("{:<w1$} {}\n", i.name, i.version));
