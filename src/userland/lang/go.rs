@@ -62,11 +62,11 @@ pub fn go_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
         }
         Some("mod") => match args.get(1).map(String::as_str) {
             Some("download") => match read_mod(ctx) {
-                Ok(m) => download(ctx, &m),
+                Ok(m) => download(ctx, &m, false),
                 Err(c) => c,
             },
             Some("tidy") => match read_mod(ctx) {
-                Ok(m) => download(ctx, &m),
+                Ok(m) => download(ctx, &m, false),
                 Err(c) => c,
             },
             Some(other) => {
@@ -212,7 +212,10 @@ fn escape(p: &str) -> String {
     s
 }
 
-fn download(ctx: &mut Ctx, m: &GoModFile) -> i32 {
+/// Fills the module cache with `go.mod`'s requirements; `announce`
+/// prints `go: downloading` lines as `go build` does (`go mod download`
+/// is silent).
+fn download(ctx: &mut Ctx, m: &GoModFile, announce: bool) -> i32 {
     let u = universe();
     let cache = format!("{}/pkg/mod", gopath(ctx));
     for (path, ver) in &m.require {
@@ -238,6 +241,9 @@ fn download(ctx: &mut Ctx, m: &GoModFile) -> i32 {
             ));
             return 1;
         };
+        if announce {
+            ctx.err(format!("go: downloading {path} {ver}\n"));
+        }
         let size = super::size_of(&g.size);
         let dl = format!("{cache}/cache/download/{}/@v", escape(path));
         let ok = put_file(
@@ -477,7 +483,7 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
     }
     // Modules the build needs (all of go.mod's requirements, as the
     // module graph loads them), downloaded if missing.
-    let code = download(ctx, &m);
+    let code = download(ctx, &m, true);
     if code != 0 {
         return code;
     }

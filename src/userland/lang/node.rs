@@ -587,11 +587,24 @@ fn npm_install(ctx: &mut Ctx, add: &[String], omit_dev: bool, ci: bool) -> i32 {
             .iter()
             .filter_map(|s| counts.get(s).map(|c| format!("{c} {s}")))
             .collect();
+        // npm's reify-output: one severity is named inline, several are
+        // listed in parentheses.
         let n = vulnerable.len();
+        let summary = if counts.len() == 1 {
+            let sev = counts.keys().next().copied().unwrap_or("low");
+            format!(
+                "{n} {sev} severity {}",
+                if n == 1 {
+                    "vulnerability"
+                } else {
+                    "vulnerabilities"
+                }
+            )
+        } else {
+            format!("{n} vulnerabilities ({})", parts.join(", "))
+        };
         ctx.out(format!(
-            "\n{n} {} ({})\n\nTo address all issues, run:\n  npm audit fix\n\nRun `npm audit` for details.\n",
-            if n == 1 { "vulnerability" } else { "vulnerabilities" },
-            parts.join(", ")
+            "\n{summary}\n\nTo address all issues, run:\n  npm audit fix\n\nRun `npm audit` for details.\n"
         ));
     }
     0

@@ -418,7 +418,9 @@ fn npm_ci_needs_a_lockfile_and_install_writes_node_modules() {
     );
     let o = go(&mut fs, "/app", &["npm", "install", "lodash@4.17.20"], &[]);
     assert!(
-        o.transcript.text().contains("1 vulnerability (1 high)"),
+        o.transcript.text().contains(
+            "\n1 high severity vulnerability\n\nTo address all issues, run:\n  npm audit fix\n"
+        ),
         "{}",
         o.transcript.text()
     );
@@ -554,4 +556,192 @@ proptest::proptest! {
         write(&mut fs, "/app/requirements.txt", &text);
         let _ = go(&mut fs, "/app", &["npm", "install"], &[]);
     }
+}
+
+/// Runs `f` with a process context on `fs` (root, `cwd`, the image PATH).
+fn with_ctx<T>(fs: &mut Fs, cwd: &str, f: impl FnOnce(&crate::userland::proc::Ctx) -> T) -> T {
+    use crate::userland::proc::{Budget, Ctx, Env, Out, Sink, User};
+    let w = world();
+    let mut env = Env::default();
+    env.set("PATH", "/go/bin:/usr/local/go/bin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/java/openjdk/bin");
+    let os = crate::userland::os::Os::detect(fs);
+    let b = std::rc::Rc::new(std::cell::RefCell::new(Budget::new(w.limits)));
+    let out = Out::new(Sink::Null, b.clone());
+    let ctx = Ctx {
+        fs,
+        world: &w,
+        os,
+        env,
+        cwd: cwd.into(),
+        user: User::root(),
+        stdin: vec![],
+        stdout: out.clone(),
+        stderr: out,
+        budget: b,
+        depth: 0,
+        argv0: String::new(),
+    };
+    f(&ctx)
+}
+
+fn argv(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn go_build_downloads_what_it_needs_and_reports_build_info() {
+    let mut fs = image_fs("golang:1.22");
+    write(&mut fs, "/src/go.mod", GO_MOD);
+    write(&mut fs, "/src/go.sum", GO_SUM);
+    write(&mut fs, "/src/main.go", MAIN_GO);
+    let o = go(
+        &mut fs,
+        "/src",
+        &["go", "build", "-o", "/usr/local/bin/"],
+        &[],
+    );
+    assert_eq!(o.status, 0);
+    assert_eq!(
+        o.transcript.text(),
+        "go: downloading github.com/gin-gonic/gin v1.9.1\n"
+    );
+    assert!(fs.is_file("/usr/local/bin/hello"));
+    assert!(fs.walk("/root/.cache/go-build").unwrap().len() > 1);
+    let o = go(
+        &mut fs,
+        "/",
+        &["go", "version", "-m", "/usr/local/bin/hello"],
+        &[],
+    );
+    let t = o.transcript.text();
+    assert!(t.starts_with("/usr/local/bin/hello: go1.22.12\n\tpath\texample.com/hello\n\tmod\texample.com/hello\t(devel)\t\n\tdep\tgithub.com/gin-gonic/gin\tv1.9.1\th1:"), "{t}");
+    assert!(
+        t.ends_with("\tbuild\tGOOS=linux\n\tbuild\tGOAMD64=v1\n"),
+        "{t}"
+    );
+    let s = with_ctx(&mut fs, "/", |c| server_of(c, &argv(&["hello"])));
+    assert_eq!(
+        s,
+        Some(Server {
+            port: 8080,
+            kind: "go".into()
+        })
+    );
+    // go.sum missing the module.
+    write(&mut fs, "/src/go.sum", "");
+    let o = go(&mut fs, "/src", &["go", "build"], &[]);
+    assert_eq!(o.status, 1);
+    assert_eq!(
+        o.transcript.text(),
+        "main.go:6:2: missing go.sum entry for module providing package github.com/gin-gonic/gin (imported by example.com/hello); to add:\n\tgo get example.com/hello\n"
+    );
+    let o = go(&mut fs, "/", &["go", "version"], &[]);
+    assert_eq!(o.transcript.text(), "go version go1.22.12 linux/amd64\n");
+}
+
+#[test]
+fn pip_list_and_user_installs() {
+    let mut fs = image_fs("python:3.12-slim");
+    let o = go(&mut fs, "/", &["pip", "list"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "Package Version\n------- -------\npip     24.3.1\n"
+    );
+    let o = go(&mut fs, "/", &["pip", "install", "--user", "six"], &[]);
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    assert!(fs.is_file("/root/.local/lib/python3.12/site-packages/six-1.17.0.dist-info/METADATA"));
+    // --user does not get the root warning.
+    assert!(
+        !o.transcript
+            .text()
+            .contains("Running pip as the 'root' user")
+    );
+    let o = go(&mut fs, "/", &["pip", "list"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "Package Version\n------- -------\npip     24.3.1\nsix     1.17.0\n"
+    );
+    let o = go(&mut fs, "/", &["pip", "--version"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "pip 24.3.1 from /usr/local/lib/python3.12/site-packages/pip (python 3.12)\n"
+    );
+    let o = go(&mut fs, "/", &["python3", "-m", "http.server", "8080"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "Serving HTTP on 0.0.0.0 port 8080 (http://0.0.0.0:8080/) ...\n"
+    );
+    let o = go(&mut fs, "/", &["python3", "missing.py"], &[]);
+    assert_eq!(
+        (o.status, o.transcript.text()),
+        (
+            2,
+            "python3: can't open file '/missing.py': [Errno 2] No such file or directory\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn npm_install_of_express_and_servers() {
+    let mut fs = image_fs("node:20-alpine");
+    write(
+        &mut fs,
+        "/app/package.json",
+        "{\"name\":\"web\",\"version\":\"1.0.0\",\"scripts\":{\"start\":\"node server.js\"}}",
+    );
+    write(
+        &mut fs,
+        "/app/server.js",
+        "const express = require('express');\nconst PORT = process.env.PORT || 3000;\nexpress().listen(PORT);\n",
+    );
+    let o = go(&mut fs, "/app", &["npm", "install", "express@4.18.2"], &[]);
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    let t = o.transcript.text();
+    let n = fs
+        .read_dir("/app/node_modules")
+        .unwrap()
+        .iter()
+        .filter(|n| !n.starts_with('.'))
+        .count();
+    assert!(
+        t.starts_with(&format!(
+            "\nadded {n} packages, and audited {} packages in ",
+            n + 1
+        )),
+        "{t}"
+    );
+    assert!(t.contains("\n1 moderate severity vulnerability\n"), "{t}");
+    let pj = fs.read_string("/app/package.json").unwrap();
+    assert!(pj.contains("\"express\": \"^4.18.2\""), "{pj}");
+    let s = with_ctx(&mut fs, "/app", |c| server_of(c, &argv(&["npm", "start"])));
+    assert_eq!(
+        s,
+        Some(Server {
+            port: 3000,
+            kind: "node".into()
+        })
+    );
+    let o = go(&mut fs, "/", &["npm", "cache", "clean", "--force"], &[]);
+    assert_eq!(o.status, 0);
+    assert!(!fs.exists("/root/.npm/_cacache"));
+    let mut w = world();
+    w.network = false;
+    let o = run(
+        &mut fs,
+        &w,
+        &Spec {
+            argv: argv(&["npm", "install", "lodash"]),
+            cwd: "/app".into(),
+            env: vec!["PATH=/usr/local/bin:/usr/bin:/bin".into()],
+            ..Spec::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(o.status, 1);
+    assert!(
+        o.transcript
+            .text()
+            .starts_with("npm error code EAI_AGAIN\n")
+    );
 }
