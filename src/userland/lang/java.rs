@@ -482,6 +482,26 @@ pub fn mvn_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
             &format!("{a}-{v}.jar>central=\n{a}-{v}.pom>central=\n"),
         );
     }
+    if goals.iter().any(|g| g.starts_with("dependency:")) {
+        info(ctx, "");
+        info(
+            ctx,
+            &format!(
+                "--- dependency:3.7.0:go-offline (default-cli) @ {} ---",
+                pom.artifact
+            ),
+        );
+        for (ga, (v, scope)) in &resolved {
+            info(
+                ctx,
+                &format!(
+                    "Resolved dependency: {}-{v}.jar",
+                    ga.split_once(':').map(|x| x.1).unwrap_or(ga)
+                ),
+            );
+            let _ = scope;
+        }
+    }
     let wants_package = goals
         .iter()
         .any(|g| matches!(g.as_str(), "package" | "install" | "verify"));

@@ -182,8 +182,14 @@ struct Plan {
     picks: Vec<(String, String)>,
 }
 
+/// `$HOME` without a trailing `/` (so `/` gives `""` and `~/.local` is
+/// `/.local`).
 fn home(ctx: &Ctx) -> String {
-    ctx.env.get("HOME").unwrap_or("/root").to_string()
+    ctx.env
+        .get("HOME")
+        .unwrap_or("/root")
+        .trim_end_matches('/')
+        .to_string()
 }
 
 fn wheel_name(p: &PyPkg, v: &str, ctx: &Ctx) -> String {
@@ -530,9 +536,13 @@ fn pip_warnings(ctx: &Ctx, user_site: bool) {
     if ctx.user.uid == 0 && !user_site {
         ctx.err("WARNING: Running pip as the 'root' user can result in broken permissions and conflicting behaviour with the system package manager, possibly rendering your system unusable. It is recommended to use a virtual environment instead: https://pip.pypa.io/warnings/venv. Use the --root-user-action option if you want to suppress this warning.\n");
     }
-    if ctx.world.network {
+    let current = installed(ctx, SITE)
+        .get("pip")
+        .map(|d| d.version.clone())
+        .unwrap_or_else(|| PIP_VERSION.to_string());
+    if ctx.world.network && cmp_versions(&current, PIP_LATEST) == Ordering::Less {
         ctx.err(format!(
-            "\n[notice] A new release of pip is available: {PIP_VERSION} -> {PIP_LATEST}\n[notice] To update, run: pip install --upgrade pip\n"
+            "\n[notice] A new release of pip is available: {current} -> {PIP_LATEST}\n[notice] To update, run: pip install --upgrade pip\n"
         ));
     }
 }
@@ -913,12 +923,20 @@ pub fn python_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
             file => {
                 let path = ctx.path(file);
                 let base = path.rsplit('/').next().unwrap_or("").to_string();
-                if matches!(base.as_str(), "gunicorn" | "uvicorn" | "flask")
-                    && path.contains("/bin/")
-                {
-                    let mut sub = vec![base];
+                let console = path.contains("/bin/")
+                    && (matches!(base.as_str(), "gunicorn" | "uvicorn" | "flask")
+                        || ctx
+                            .fs
+                            .read_string(&path)
+                            .is_ok_and(|s| s.contains("sys.exit(main())")));
+                if console && !base.starts_with("python") {
+                    // A console script pip wrote: the program it stands for.
+                    let mut sub = vec![base.clone()];
                     sub.extend(args[i + 1..].iter().cloned());
-                    return server_cli(ctx, &sub);
+                    return match super::lookup(&base) {
+                        Some(p) => p(ctx, &sub),
+                        None => 0,
+                    };
                 }
                 let Ok(src) = ctx.fs.read_string(&path) else {
                     let shown = if file.starts_with('/') {

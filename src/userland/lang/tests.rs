@@ -745,3 +745,54 @@ fn npm_install_of_express_and_servers() {
             .starts_with("npm error code EAI_AGAIN\n")
     );
 }
+
+#[test]
+fn upgrading_pip_keeps_pip_working_and_quiets_the_notice() {
+    let mut fs = image_fs("python:3.12-slim");
+    let o = go(&mut fs, "/", &["pip", "install", "--upgrade", "pip"], &[]);
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    let t = o.transcript.text();
+    assert!(t.contains("Successfully installed pip-25.3\n"), "{t}");
+    assert!(!t.contains("[notice]"), "{t}");
+    let o = go(&mut fs, "/", &["pip", "freeze"], &[]);
+    assert_eq!(o.status, 0);
+    let o = go(&mut fs, "/", &["pip", "list"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "Package Version\n------- -------\npip     25.3\n"
+    );
+}
+
+#[test]
+fn pip_as_a_user_without_write_access_defaults_to_the_user_site() {
+    let mut fs = image_fs("python:3.12-slim");
+    fs.mkdir(
+        "/home/app",
+        0o755,
+        Cred {
+            uid: 1000,
+            gid: 1000,
+        },
+        true,
+    )
+    .unwrap();
+    let o = run(
+        &mut fs,
+        &world(),
+        &Spec {
+            argv: argv(&["pip", "install", "six"]),
+            env: vec![
+                "PATH=/usr/local/bin:/usr/bin:/bin".into(),
+                "HOME=/home/app".into(),
+            ],
+            user: "1000".into(),
+            ..Spec::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    assert!(o.transcript.text().starts_with("Defaulting to user installation because normal site-packages is not writeable\nCollecting six\n"));
+    assert!(
+        fs.is_file("/home/app/.local/lib/python3.12/site-packages/six-1.17.0.dist-info/METADATA")
+    );
+}
