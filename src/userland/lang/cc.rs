@@ -13,7 +13,14 @@ use std::collections::BTreeMap;
 
 /// `gcc`, `cc`, `g++`.
 pub fn gcc_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
-    let prog = argv[0].rsplit('/').next().unwrap_or("gcc").to_string();
+    let prog = argv
+        .first()
+        .map(String::as_str)
+        .unwrap_or("gcc")
+        .rsplit('/')
+        .next()
+        .unwrap_or("gcc")
+        .to_string();
     let mut out = "a.out".to_string();
     let mut inputs = Vec::new();
     let mut static_ = false;

@@ -946,7 +946,7 @@ pub fn python_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
                     };
                     ctx.err(format!(
                         "{}: can't open file '{shown}': [Errno 2] No such file or directory\n",
-                        argv[0]
+                        argv.first().map(String::as_str).unwrap_or("python3")
                     ));
                     return 2;
                 };
@@ -961,7 +961,7 @@ pub fn python_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
 }
 
 fn run_module(ctx: &mut Ctx, args: &[String]) -> i32 {
-    match args[0].as_str() {
+    match args.first().map(String::as_str).unwrap_or("") {
         "pip" => {
             let mut v = vec!["pip".to_string()];
             v.extend(args[1..].iter().cloned());

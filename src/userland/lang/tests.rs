@@ -796,3 +796,75 @@ fn pip_as_a_user_without_write_access_defaults_to_the_user_site() {
         fs.is_file("/home/app/.local/lib/python3.12/site-packages/six-1.17.0.dist-info/METADATA")
     );
 }
+
+#[test]
+fn npm_ci_omits_dev_dependencies_when_asked() {
+    let mut fs = image_fs("node:20-alpine");
+    write(
+        &mut fs,
+        "/app/package.json",
+        "{\"name\":\"app\",\"version\":\"1.0.0\",\"dependencies\":{\"dotenv\":\"^16.0.0\"},\"devDependencies\":{\"nodemon\":\"^3.0.0\"}}",
+    );
+    let o = go(&mut fs, "/app", &["npm", "install"], &[]);
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    assert!(fs.is_file("/app/node_modules/nodemon/package.json"));
+    let o = go(&mut fs, "/app", &["npm", "ci", "--omit=dev"], &[]);
+    assert_eq!(o.status, 0, "{}", o.transcript.text());
+    assert!(fs.is_file("/app/node_modules/dotenv/package.json"));
+    assert!(!fs.exists("/app/node_modules/nodemon"));
+    assert!(
+        o.transcript
+            .text()
+            .starts_with("\nadded 1 package, and audited "),
+        "{}",
+        o.transcript.text()
+    );
+}
+
+#[test]
+fn programs_survive_an_empty_argv() {
+    let mut fs = image_fs("golang:1.22");
+    with_ctx(&mut fs, "/", |_| ());
+    for name in [
+        "pip", "python3", "node", "npm", "go", "mvn", "java", "javac", "gcc", "make",
+    ] {
+        let p = lookup(name).unwrap();
+        let w = world();
+        let b = std::rc::Rc::new(std::cell::RefCell::new(crate::userland::proc::Budget::new(
+            w.limits,
+        )));
+        let out = crate::userland::proc::Out::new(crate::userland::proc::Sink::Null, b.clone());
+        let mut ctx = crate::userland::proc::Ctx {
+            os: crate::userland::os::Os::detect(&fs),
+            fs: &mut fs,
+            world: &w,
+            env: crate::userland::proc::Env::default(),
+            cwd: "/".into(),
+            user: crate::userland::proc::User::root(),
+            stdin: vec![],
+            stdout: out.clone(),
+            stderr: out,
+            budget: b,
+            depth: 0,
+            argv0: String::new(),
+        };
+        let _ = p(&mut ctx, &[]);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    #[test]
+    fn go_mod_pom_and_requirements_never_panic(text in "[ -~\\n\\t<>/\"=:]{0,300}") {
+        let mut fs = image_fs("golang:1.22-alpine");
+        write(&mut fs, "/src/go.mod", &text);
+        write(&mut fs, "/src/main.go", &format!("package main\nimport \"{}\"\n", text.lines().next().unwrap_or("")));
+        let _ = go(&mut fs, "/src", &["go", "build", "-o", "/app"], &[]);
+        let mut fs = image_fs("maven:3.9-eclipse-temurin-21");
+        write(&mut fs, "/app/pom.xml", &text);
+        let _ = go(&mut fs, "/app", &["mvn", "-B", "package"], &[]);
+        let mut fs = image_fs("python:3.12-alpine");
+        write(&mut fs, "/app/requirements.txt", &text);
+        let _ = go(&mut fs, "/app", &["pip", "install", "-r", "requirements.txt"], &[]);
+    }
+}
