@@ -407,7 +407,17 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
         Ok(m) => m,
         Err(c) => return c,
     };
-    let target = pkgs.first().cloned().unwrap_or_else(|| ".".into());
+    let mut target = pkgs.first().cloned().unwrap_or_else(|| ".".into());
+    // `./...`: the packages below (here: the one in that directory); the
+    // result is discarded unless `-o` names where it goes.
+    let discard = target.ends_with("...") && out.is_none();
+    if let Some(t) = target.strip_suffix("/...") {
+        target = if t.is_empty() {
+            ".".into()
+        } else {
+            t.to_string()
+        };
+    }
     let dir = ctx.path(&target);
     let Some(pkg) = read_pkg(ctx, &dir) else {
         ctx.err(format!("stat {dir}: directory not found\n"));
@@ -478,7 +488,7 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
         }
         return 1;
     }
-    if !pkg.main {
+    if !pkg.main || discard {
         return 0;
     }
     // Modules the build needs (all of go.mod's requirements, as the

@@ -552,12 +552,14 @@ fn npm_install(ctx: &mut Ctx, add: &[String], omit_dev: bool, ci: bool) -> i32 {
     let secs = 1 + added / 40;
     if added == 0 {
         ctx.out(format!(
-            "\nup to date, audited {audited} packages in {secs}s\n"
+            "\nup to date, audited {audited} {} in {secs}s\n",
+            plural(audited)
         ));
     } else {
         ctx.out(format!(
-            "\nadded {added} package{}, and audited {audited} packages in {secs}s\n",
-            if added == 1 { "" } else { "s" }
+            "\nadded {added} package{}, and audited {audited} {} in {secs}s\n",
+            if added == 1 { "" } else { "s" },
+            plural(audited)
         ));
     }
     let funding = tree
@@ -608,6 +610,10 @@ fn npm_install(ctx: &mut Ctx, add: &[String], omit_dev: bool, ci: bool) -> i32 {
         ));
     }
     0
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "package" } else { "packages" }
 }
 
 /// The fixture advisories npm audit reports (scanner.md §6).

@@ -868,3 +868,23 @@ proptest::proptest! {
         let _ = go(&mut fs, "/app", &["pip", "install", "-r", "requirements.txt"], &[]);
     }
 }
+
+#[test]
+fn npm_install_with_nothing_to_do_and_go_build_all() {
+    let mut fs = image_fs("node:20-alpine");
+    fs.mkdir("/w", 0o755, Cred::ROOT, true).unwrap();
+    let o = go(&mut fs, "/w", &["npm", "install"], &[]);
+    assert_eq!(
+        o.transcript.text(),
+        "\nup to date, audited 1 package in 1s\n\nfound 0 vulnerabilities\n"
+    );
+    let mut fs = image_fs("golang:1.22-alpine");
+    write(&mut fs, "/src/go.mod", "module example.com/x\n\ngo 1.22\n");
+    write(&mut fs, "/src/main.go", "package main\n\nfunc main() {}\n");
+    let o = go(&mut fs, "/src", &["go", "build", "./..."], &[]);
+    assert_eq!((o.status, o.transcript.text()), (0, String::new()));
+    assert!(!fs.exists("/src/x"));
+    let o = go(&mut fs, "/src", &["go", "build"], &[]);
+    assert_eq!(o.status, 0);
+    assert!(fs.is_file("/src/x"));
+}
