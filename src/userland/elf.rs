@@ -94,6 +94,9 @@ pub fn parse(b: &[u8]) -> Option<ElfInfo> {
         } else {
             (u32_at(b, ph + 4)? as usize, u32_at(b, ph + 16)? as usize)
         };
+        if kind != PT_INTERP && kind != PT_NOTE {
+            continue;
+        }
         let data = b.get(off..off.checked_add(size)?)?;
         match kind {
             PT_INTERP => {
@@ -186,8 +189,9 @@ pub fn build(spec: &Spec) -> Vec<u8> {
     out[56..58].copy_from_slice(&(phnum as u16).to_le_bytes());
     let ph = |i: usize, kind: u32, off: usize, len: usize, out: &mut Vec<u8>| {
         let at = EHDR + PHDR * i;
+        let flags: u32 = if kind == PT_LOAD { 6 } else { 4 }; // PF_R|PF_W, PF_R
         out[at..at + 4].copy_from_slice(&kind.to_le_bytes());
-        out[at + 4..at + 8].copy_from_slice(&4u32.to_le_bytes()); // PF_R
+        out[at + 4..at + 8].copy_from_slice(&flags.to_le_bytes());
         out[at + 8..at + 16].copy_from_slice(&(off as u64).to_le_bytes());
         out[at + 16..at + 24].copy_from_slice(&(0x400000 + off as u64).to_le_bytes());
         out[at + 24..at + 32].copy_from_slice(&(0x400000 + off as u64).to_le_bytes());
@@ -199,6 +203,13 @@ pub fn build(spec: &Spec) -> Vec<u8> {
         ph(i, *kind, data_at, bytes.len(), &mut out);
         out.extend_from_slice(bytes);
         data_at += bytes.len();
+    }
+    // Go's debug/buildinfo looks for its header at 16-byte alignment in the
+    // first writable PT_LOAD segment: align the extra bytes accordingly.
+    if !spec.extra.is_empty() {
+        while !out.len().is_multiple_of(16) {
+            out.push(0);
+        }
     }
     out.extend_from_slice(&spec.extra);
     let total = (spec.size as usize).max(out.len());
