@@ -419,7 +419,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             );
             return 2;
         }
-        return session.run_line(&line, &mut io);
+        let code = session.run_line(&line, &mut io);
+        // A container shell opened by `-c` reads end of input at once.
+        if session.shell.is_some() {
+            return commands::exec::shell_line(&mut session, "exit", &mut io);
+        }
+        return code;
     }
     match cli.line {
         Some(line) => session.dispatch(line, &mut io),

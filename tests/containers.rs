@@ -1,0 +1,165 @@
+//! Containers: `docker run` and the container verbs, end to end through the
+//! REPL's session, with docker CLI/Engine 28 texts pinned in snapshots.
+
+mod common;
+use common::Lab;
+
+fn snap(lab: &Lab, name: &str, text: String) {
+    let name = format!("containers_{name}");
+    lab.settings().bind(|| insta::assert_snapshot!(name, text));
+}
+
+#[test]
+fn run_echo_prints_output_and_pulls_first() {
+    let mut lab = Lab::new();
+    let o = lab.run("docker run alpine echo hello world");
+    snap(&lab, "run_echo", o.both());
+}
+
+#[test]
+fn run_exit_status_is_the_process_status() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    assert_eq!(lab.run("docker run alpine false").code, 1);
+    assert_eq!(lab.run("docker run --rm alpine true").code, 0);
+    let o = lab.run("docker ps -a");
+    snap(&lab, "ps_after_false_and_rm", o.both());
+}
+
+#[test]
+fn run_failures_use_docker_words_and_codes() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    let o = lab.run("docker run alpine foo");
+    assert_eq!(o.code, 127);
+    snap(&lab, "run_not_found", o.both());
+    let o = lab.run("docker run alpine /app");
+    assert_eq!(o.code, 127);
+    snap(&lab, "run_no_such_file", o.both());
+    let o = lab.run("docker run -u appuser alpine true");
+    assert_eq!(o.code, 125);
+    snap(&lab, "run_no_user", o.both());
+    let o = lab.run("docker run nosuchimage");
+    assert_eq!(o.code, 125);
+    snap(&lab, "run_unknown_image", o.both());
+    let o = lab.run("docker run");
+    assert_eq!(o.code, 125);
+    snap(&lab, "run_no_args", o.both());
+    let o = lab.run("docker ps -a");
+    snap(&lab, "ps_created_after_failures", o.both());
+}
+
+#[test]
+fn nginx_serves_published_port_and_logs() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull nginx:alpine");
+    let o = lab.run("docker run -d --name web -p 8080:80 nginx:alpine");
+    snap(&lab, "run_detached_nginx", o.both());
+    let o = lab.run("docker ps");
+    snap(&lab, "ps_running_nginx", o.both());
+    let o = lab.run("curl -s http://localhost:8080/");
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("<h1>Welcome to nginx!</h1>"));
+    let o = lab.run("curl -i localhost:8080/missing");
+    snap(&lab, "curl_404", o.both());
+    let o = lab.run("curl localhost:9999/");
+    assert_eq!(o.code, 7);
+    snap(&lab, "curl_refused", o.both());
+    let o = lab.run("docker logs web");
+    snap(&lab, "logs_nginx", o.both());
+    let o = lab.run("docker logs --tail 1 web");
+    snap(&lab, "logs_tail", o.both());
+    let o = lab.run("docker top web");
+    snap(&lab, "top_nginx", o.both());
+    let o = lab.run("docker inspect --format '{{.State.Status}} {{.HostConfig.PortBindings}}' web");
+    snap(&lab, "inspect_format", o.both());
+    let o = lab.run("docker rm web");
+    assert_eq!(o.code, 1);
+    snap(&lab, "rm_running", o.both());
+    let o = lab.run("docker rmi nginx:alpine");
+    assert_eq!(o.code, 1);
+    snap(&lab, "rmi_in_use", o.both());
+    let o = lab.run("docker run -d -p 8080:80 nginx:alpine");
+    assert_eq!(o.code, 125);
+    assert!(
+        o.stderr.contains("port is already allocated"),
+        "{}",
+        o.stderr
+    );
+    let o = lab.run("docker stop web");
+    snap(&lab, "stop", o.both());
+    let o = lab.run("curl localhost:8080/");
+    assert_eq!(o.code, 7);
+    let o = lab.run("docker exec web ls");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("is not running"));
+    let o = lab.run("docker start web");
+    snap(&lab, "start", o.both());
+    assert_eq!(lab.run("curl -s localhost:8080/").code, 0);
+    lab.ok("docker rm -f web");
+    let o = lab.run("docker ps -a -q");
+    assert!(o.stdout.lines().count() == 1, "{}", o.stdout);
+}
+
+#[test]
+fn foreground_server_reports_it_keeps_running() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull nginx:alpine");
+    let o = lab.run("docker run --name fg -p 8081:80 nginx:alpine");
+    assert_eq!(o.code, 0);
+    snap(&lab, "run_foreground_server", o.both());
+    assert_eq!(lab.run("curl -s localhost:8081/").code, 0);
+}
+
+#[test]
+fn name_conflict_and_no_such_container() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker run --name one alpine true");
+    let o = lab.run("docker run --name one alpine true");
+    assert_eq!(o.code, 125);
+    snap(&lab, "name_conflict", o.both());
+    let o = lab.run("docker logs nope");
+    assert_eq!(o.code, 1);
+    snap(&lab, "logs_no_such", o.both());
+    let o = lab.run("docker rm one nope");
+    snap(&lab, "rm_mixed", o.both());
+}
+
+#[test]
+fn interactive_shell_takes_following_lines_until_exit() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker run -it --name box alpine");
+    let o = lab.run("echo inside");
+    assert_eq!(o.stdout, "inside\n");
+    let o = lab.run("exit");
+    assert_eq!(o.stdout, "exit\n");
+    let o = lab.run("docker ps -a --format '{{.Names}} {{.Status}}'");
+    assert_eq!(o.stdout, "box Exited (0) Less than a second ago\n");
+}
+
+#[test]
+fn container_management_command_aliases() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker container run --name c1 alpine echo hi");
+    let o = lab.run("docker container ls -a --format '{{.Names}}\t{{.Command}}'");
+    assert_eq!(o.stdout, "c1\t\"echo hi\"\n");
+    let o = lab.run("docker container logs c1");
+    assert_eq!(o.stdout, "hi\n");
+    let o = lab.run("docker container prune -f");
+    snap(&lab, "container_prune", o.both());
+}
+
+#[test]
+fn containers_survive_a_new_session() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker run --name keep alpine echo kept");
+    let o = lab.bin(
+        &["docker", "ps", "-a", "--format", "{{.Names}}"],
+        &lab.work(),
+    );
+    assert_eq!(o.stdout, "keep\n");
+}
