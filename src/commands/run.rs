@@ -107,7 +107,7 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
     extra.extend(a.env.iter().cloned());
     for e in extra {
         match e.split_once('=') {
-            Some((k, _)) if k.is_empty() => {
+            Some(("", _)) => {
                 return run_error(io, &format!("invalid environment variable: {e}"));
             }
             Some(_) => set_env(&mut env, e),

@@ -375,14 +375,13 @@ fn parse_servers(text: &str) -> Vec<NginxServer> {
                         }
                         depth -= 1;
                     }
-                    "location" => {
-                        // `location / {` (not `= /x`, not regex).
+                    // `location / {` (not `= /x`, not regex).
+                    "location"
                         if t.get(j + 1).map(String::as_str) == Some("/")
-                            && t.get(j + 2).map(String::as_str) == Some("{")
-                        {
-                            in_root_location = true;
-                            loc_depth = depth + 1;
-                        }
+                            && t.get(j + 2).map(String::as_str) == Some("{") =>
+                    {
+                        in_root_location = true;
+                        loc_depth = depth + 1;
                     }
                     "listen" if depth == 1 => {
                         if let Some(v) = t.get(j + 1) {
