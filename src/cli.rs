@@ -28,6 +28,7 @@ Common Commands:
 Management Commands:
   container   Manage containers
   image       Manage images
+  volume      Manage volumes
 
 Commands:
   history     Show the history of an image
@@ -286,6 +287,49 @@ pub enum Docker {
         #[command(subcommand)]
         cmd: Option<ContainerCmd>,
     },
+    /// Manage volumes
+    #[command(override_help = VOLUME_USAGE)]
+    Volume {
+        #[command(subcommand)]
+        cmd: Option<VolumeCmd>,
+    },
+}
+
+pub const VOLUME_USAGE: &str = "
+Usage:  docker volume COMMAND
+
+Manage volumes
+
+Commands:
+  create      Create a volume
+  ls          List volumes
+  rm          Remove one or more volumes
+
+Run 'docker volume COMMAND --help' for more information on a command.
+";
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum VolumeCmd {
+    /// Create a volume
+    #[command(help_template = DOCKER_HELP, override_usage = "docker volume create [OPTIONS] [VOLUME]")]
+    Create(Positional),
+    /// List volumes
+    #[command(visible_alias = "list", help_template = DOCKER_HELP, override_usage = "docker volume ls [OPTIONS]")]
+    Ls(VolumeLsArgs),
+    /// Remove one or more volumes
+    #[command(visible_alias = "remove", help_template = DOCKER_HELP, override_usage = "docker volume rm [OPTIONS] VOLUME [VOLUME...]")]
+    Rm(RmArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VolumeLsArgs {
+    /// Only display volume names
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

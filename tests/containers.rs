@@ -163,3 +163,54 @@ fn containers_survive_a_new_session() {
     );
     assert_eq!(o.stdout, "keep\n");
 }
+
+#[test]
+fn named_volumes_are_listed_and_kept_while_used() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker volume create data");
+    lab.ok("docker run --name v1 -v data:/data alpine true");
+    let o = lab.run("docker volume ls");
+    snap(&lab, "volume_ls", o.both());
+    let o = lab.run("docker volume rm data");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("volume is in use"), "{}", o.stderr);
+    lab.ok("docker rm v1");
+    let o = lab.run("docker volume rm data nope");
+    snap(&lab, "volume_rm", o.both());
+}
+
+#[test]
+fn exec_runs_in_a_running_container() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull nginx:alpine");
+    lab.ok("docker run -d --name web nginx:alpine");
+    let o = lab.run("docker exec web echo from inside");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "from inside\n"));
+    let o = lab.run("docker exec web nosuchprog");
+    assert_eq!(o.code, 127);
+    snap(&lab, "exec_not_found", o.both());
+    let o = lab.run("docker exec nope true");
+    assert_eq!(o.code, 1);
+}
+
+#[test]
+fn python_http_server_serves_its_folder() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull python:3.12-alpine");
+    lab.ok("docker run -d --name py -p 8000:8000 python:3.12-alpine python3 -m http.server");
+    let o = lab.run("curl -s localhost:8000/nope");
+    snap(&lab, "python_404", o.both());
+    let o = lab.run("docker logs py");
+    snap(&lab, "python_logs", o.both());
+}
+
+#[test]
+fn publish_all_picks_ephemeral_ports() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull nginx:alpine");
+    lab.ok("docker run -d -P --name pa nginx:alpine");
+    let o = lab.run("docker ps --format '{{.Ports}}'");
+    assert_eq!(o.stdout, "0.0.0.0:32768->80/tcp, [::]:32768->80/tcp\n");
+    assert_eq!(lab.run("curl -s localhost:32768/").code, 0);
+}

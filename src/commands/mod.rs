@@ -28,6 +28,7 @@ pub mod stop;
 pub mod tag;
 pub mod top;
 pub mod version;
+pub mod volume;
 
 use crate::app::{Io, Session};
 use crate::cli::{BuilderCmd, Docker, DockerLine, ImageCmd};
@@ -101,6 +102,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Exec(a) => exec::run(s, a, io),
         Docker::Top(a) => top::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
+        Docker::Volume { cmd } => volume::run(s, cmd, io),
         Docker::Image { cmd: None } => {
             write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;
             Ok(0)

@@ -15,6 +15,7 @@
 
 pub mod runtime;
 pub mod services;
+pub mod volumes;
 
 use crate::digest::Digest;
 use crate::layer::Entry;
@@ -39,6 +40,12 @@ pub enum ContainerError {
     RemoveRunning(String),
     #[error("container {0} is not running")]
     NotRunning(String),
+    #[error(
+        "create {0}: \"{0}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
+    )]
+    BadVolume(String),
+    #[error("get {0}: no such volume")]
+    NoSuchVolume(String),
     #[error("cannot read or write the container store: {0}")]
     Io(#[from] std::io::Error),
     #[error("container store is damaged: {0}")]
@@ -198,6 +205,11 @@ impl Containers {
         Containers {
             dir: home.join("containers"),
         }
+    }
+
+    /// The home the store lives in.
+    pub fn home(&self) -> &Path {
+        self.dir.parent().unwrap_or(&self.dir)
     }
 
     fn load(&self) -> Result<Index> {

@@ -74,7 +74,25 @@ pub fn open_fs(engine: &Engine, store: &Containers, c: &Container) -> Result<Fs>
             }
         }
     }
+    volumes_of(store).mount(&mut fs, &c.host.mounts)?;
     Ok(fs)
+}
+
+fn volumes_of(store: &Containers) -> super::volumes::Volumes {
+    super::volumes::Volumes::open(store.home())
+}
+
+/// Saves what the container's processes changed: files under a volume's
+/// mount go back to the volume, the rest to the writable layer.
+pub fn save_fs(store: &Containers, id: &str, mounts: &[super::Mount], fs: &Fs) -> Result<()> {
+    volumes_of(store).unmount(fs, mounts)?;
+    let diff: Vec<crate::layer::Entry> = fs
+        .diff()
+        .into_iter()
+        .filter(|e| !super::volumes::under_mount(&e.path, mounts))
+        .collect();
+    store.save_rw(id, &diff)?;
+    Ok(())
 }
 
 /// The world the container runs in.
@@ -235,7 +253,7 @@ pub fn start(
         c.state.status = Status::Running;
         c.state.exit_code = 0;
         store.append_logs(&c.id, &logs)?;
-        store.save_rw(&c.id, &fs.diff())?;
+        save_fs(store, &c.id, &c.host.mounts, &fs)?;
         store.save(c)?;
         return Ok(Started::Serving);
     }
@@ -243,10 +261,11 @@ pub fn start(
     if interactive && is_shell(&argv) {
         c.state.status = Status::Running;
         c.state.exit_code = 0;
-        store.save_rw(&c.id, &fs.diff())?;
+        save_fs(store, &c.id, &c.host.mounts, &fs)?;
         store.save(c)?;
-        let session =
+        let mut session =
             ShellSession::new(fs, world, env, cwd, user, c.id.clone(), c.config.tty, true);
+        session.mounts = c.host.mounts.clone();
         return Ok(Started::Shell(Box::new(session)));
     }
     let spec = Spec {
@@ -292,7 +311,7 @@ pub fn start(
     c.state.finished_at = clock;
     c.state.pid = 0;
     store.append_logs(&c.id, &logs)?;
-    store.save_rw(&c.id, &fs.diff())?;
+    save_fs(store, &c.id, &c.host.mounts, &fs)?;
     store.save(c)?;
     Ok(Started::Exited(status))
 }
@@ -399,7 +418,8 @@ pub fn exec(
         });
     let env = process_env(c, &o.env, o.tty);
     if o.interactive && is_shell(argv) {
-        let s = ShellSession::new(fs, world, env, cwd, user, c.id.clone(), o.tty, false);
+        let mut s = ShellSession::new(fs, world, env, cwd, user, c.id.clone(), o.tty, false);
+        s.mounts = c.host.mounts.clone();
         return Ok(Executed::Shell(Box::new(s)));
     }
     let spec = Spec {
@@ -411,7 +431,7 @@ pub fn exec(
     };
     match userland::run(&mut fs, &world, &spec) {
         Ok(out) => {
-            store.save_rw(&c.id, &fs.diff())?;
+            save_fs(store, &c.id, &c.host.mounts, &fs)?;
             Ok(Executed::Ran {
                 status: out.status,
                 transcript: out.transcript,
@@ -461,6 +481,8 @@ pub struct ShellSession {
     pub tty: bool,
     /// The container's main process (`run -it`) rather than an `exec`.
     pub main: bool,
+    /// The container's volumes (written back as lines change them).
+    pub mounts: Vec<super::Mount>,
 }
 
 impl ShellSession {
@@ -489,6 +511,7 @@ impl ShellSession {
             container,
             tty,
             main,
+            mounts: Vec::new(),
         };
         s.with_ctx(Vec::new(), |ctx, slot| {
             *slot = Some(shell::Session::new(ctx))
@@ -564,8 +587,7 @@ impl ShellSession {
 
     /// Saves the changes made so far into the container's writable layer.
     pub fn save(&self, store: &Containers) -> Result<()> {
-        store.save_rw(&self.container, &self.fs.diff())?;
-        Ok(())
+        save_fs(store, &self.container, &self.mounts, &self.fs)
     }
 
     /// The shell ended with `status`: save its changes, and when it was the

@@ -167,3 +167,36 @@ fn find_uses_id_then_name_then_unique_prefix() {
     assert!(find_in(&list, "ab").is_none());
     assert!(find_in(&list, "").is_none());
 }
+
+#[test]
+fn volumes_keep_files_between_containers_and_leave_the_rw_layer() {
+    use super::volumes::{Volumes, under_mount};
+    let d = tempfile::tempdir().unwrap();
+    let vols = Volumes::open(d.path());
+    let mounts = vec![Mount {
+        name: "data".into(),
+        destination: "/data".into(),
+    }];
+    let mut fs = image_fs("alpine:3.20");
+    vols.mount(&mut fs, &mounts).unwrap();
+    assert!(fs.is_dir("/data"));
+    fs.write(
+        "/data/note.txt",
+        crate::layer::Content::bytes(&b"kept\n"[..]),
+        0o644,
+        crate::userland::fs::Cred::ROOT,
+    )
+    .unwrap();
+    vols.unmount(&fs, &mounts).unwrap();
+    assert!(under_mount("data/note.txt", &mounts));
+    assert!(!under_mount("database", &mounts));
+    let mut other = image_fs("alpine:3.20");
+    vols.mount(&mut other, &mounts).unwrap();
+    assert_eq!(other.read_string("/data/note.txt").unwrap(), "kept\n");
+    assert_eq!(vols.list().unwrap(), vec!["data".to_string()]);
+    vols.remove("data").unwrap();
+    assert!(matches!(
+        vols.remove("data"),
+        Err(ContainerError::NoSuchVolume(_))
+    ));
+}
