@@ -31,6 +31,7 @@ Management Commands:
   volume      Manage volumes
 
 Commands:
+  diff        Inspect changes to files or directories on a container's filesystem
   history     Show the history of an image
   inspect     Return low-level information on Docker objects
   logs        Fetch the logs of a container
@@ -68,6 +69,7 @@ Usage:  docker container COMMAND
 Manage containers
 
 Commands:
+  diff        Inspect changes to files or directories on a container's filesystem
   exec        Execute a command in a running container
   inspect     Display detailed information on one or more containers
   logs        Fetch the logs of a container
@@ -281,6 +283,9 @@ pub enum Docker {
     /// Display the running processes of a container
     #[command(help_template = DOCKER_HELP, override_usage = "docker top CONTAINER [ps OPTIONS]")]
     Top(TopArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(help_template = DOCKER_HELP, override_usage = "docker diff CONTAINER")]
+    Diff(Positional),
     /// Manage containers
     #[command(override_help = CONTAINER_USAGE)]
     Container {
@@ -369,6 +374,9 @@ pub enum ContainerCmd {
     /// Remove all stopped containers
     #[command(help_template = DOCKER_HELP, override_usage = "docker container prune [OPTIONS]")]
     Prune(PruneArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container diff CONTAINER")]
+    Diff(Positional),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -214,3 +214,15 @@ fn publish_all_picks_ephemeral_ports() {
     assert_eq!(o.stdout, "0.0.0.0:32768->80/tcp, [::]:32768->80/tcp\n");
     assert_eq!(lab.run("curl -s localhost:32768/").code, 0);
 }
+
+#[test]
+fn diff_lists_what_the_container_changed() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull nginx:alpine");
+    lab.ok("docker run -d --name web -w /srv/app nginx:alpine");
+    // The entrypoint enabled IPv6 in default.conf; -w created /srv/app.
+    let o = lab.run("docker diff web");
+    snap(&lab, "diff_nginx", o.both());
+    let o = lab.run("docker container diff nope");
+    assert_eq!(o.code, 1);
+}

@@ -7,6 +7,7 @@ pub mod check;
 pub mod container;
 pub mod container_start;
 pub mod curl;
+pub mod diff;
 pub mod exec;
 pub mod exercises;
 pub mod files;
@@ -101,6 +102,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Rm(a) => rm::run(s, a, io),
         Docker::Exec(a) => exec::run(s, a, io),
         Docker::Top(a) => top::run(s, a, io),
+        Docker::Diff(a) => diff::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
         Docker::Volume { cmd } => volume::run(s, cmd, io),
         Docker::Image { cmd: None } => {

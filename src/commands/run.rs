@@ -144,11 +144,6 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
         }
         next_ephemeral
     };
-    for b in ports.iter_mut() {
-        if b.host_port == 0 {
-            b.host_port = 0;
-        }
-    }
     for i in 0..ports.len() {
         if ports[i].host_port == 0 {
             let p = ephemeral(&used, &ports);
