@@ -226,3 +226,31 @@ fn diff_lists_what_the_container_changed() {
     let o = lab.run("docker container diff nope");
     assert_eq!(o.code, 1);
 }
+
+#[test]
+fn transcript_lines_feed_a_container_shell_until_exit() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.write(
+        "t.txt",
+        "docker run -it --name box alpine sh\necho inside\nexit\ndocker ps -a --format '{{.Names}} {{.State}}'\n",
+    );
+    let o = lab.run("run t.txt");
+    snap(&lab, "transcript_shell", o.both());
+}
+
+#[test]
+fn start_of_a_container_that_cannot_start_and_restart() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.ok("docker pull nginx:alpine");
+    lab.run("docker run --name bad alpine foo");
+    let o = lab.run("docker start bad");
+    assert_eq!(o.code, 1);
+    snap(&lab, "start_fails", o.both());
+    lab.ok("docker run -d --name web nginx:alpine");
+    let o = lab.run("docker restart web");
+    assert_eq!(o.stdout, "web\n");
+    let o = lab.run("docker ps --format '{{.Names}} {{.State}}'");
+    assert_eq!(o.stdout, "web running\n");
+}
