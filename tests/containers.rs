@@ -254,3 +254,32 @@ fn start_of_a_container_that_cannot_start_and_restart() {
     let o = lab.run("docker ps --format '{{.Names}} {{.State}}'");
     assert_eq!(o.stdout, "web running\n");
 }
+
+#[test]
+fn env_flags_and_ps_filters() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull alpine");
+    lab.write("app.env", "# comment\nMODE=prod\n\nFOO=from-file\n");
+    lab.ok(
+        "docker run --name ee --env-file app.env -e FOO=bar -e MISSING_FROM_HOST_XYZ alpine true",
+    );
+    let o = lab.run("docker inspect --format '{{json .Config.Env}}' ee");
+    assert_eq!(
+        o.stdout,
+        "[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\",\"MODE=prod\",\"FOO=bar\"]\n"
+    );
+    lab.run("docker run --name ff alpine false");
+    let o = lab.run("docker ps -a -f exited=1 --format '{{.Names}}'");
+    assert_eq!(o.stdout, "ff\n");
+    let o = lab.run("docker ps -a -f name=ee -f status=exited --format '{{.Names}}'");
+    assert_eq!(o.stdout, "ee\n");
+    let o = lab.run("docker ps -f bogus=1");
+    assert_eq!(o.code, 1);
+    snap(&lab, "ps_bad_filter", o.both());
+    let o = lab.run("docker ps -a --no-trunc -q");
+    assert_eq!(o.stdout.lines().count(), 2);
+    assert!(o.stdout.lines().all(|l| l.len() == 64));
+    let o = lab.run("docker run --env-file nope.env alpine true");
+    assert_eq!(o.code, 125);
+    snap(&lab, "run_env_file_missing", o.both());
+}
