@@ -34,6 +34,9 @@ pub struct Session {
     pub line_vars: std::collections::BTreeMap<String, String>,
     /// The current line's standard input when it has `< file`.
     pub stdin: Option<Vec<u8>>,
+    /// A container shell the following lines go to (`docker run -it IMAGE
+    /// sh`, `docker exec -it NAME sh`) until it exits.
+    pub shell: Option<Box<crate::container::runtime::ShellSession>>,
 }
 
 impl Session {
@@ -46,6 +49,7 @@ impl Session {
             vars: Default::default(),
             line_vars: Default::default(),
             stdin: None,
+            shell: None,
         }
     }
 
@@ -98,6 +102,9 @@ impl Session {
 
     /// Runs one REPL line; returns its exit status.
     pub fn run_line(&mut self, line: &str, io: &mut Io) -> i32 {
+        if self.shell.is_some() {
+            return commands::exec::shell_line(self, line, io);
+        }
         let trimmed = line.trim();
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return 0;
@@ -227,6 +234,17 @@ impl Session {
         let words = &words[n..];
         let saved = std::mem::replace(&mut self.line_vars, prefix);
         // `trivy`, `hadolint` and friends arrive with their issues.
+        if matches!(words.first().map(String::as_str), Some("curl" | "wget")) {
+            let code = match commands::curl::run(self, words, io) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writeln!(io.err, "error: {e}");
+                    1
+                }
+            };
+            self.line_vars = saved;
+            return code;
+        }
         let code = match cli::parse_line(words) {
             Ok(line) => self.dispatch(line, io),
             Err(e) => report_parse_error(words, e, io),
@@ -401,7 +419,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             );
             return 2;
         }
-        return session.run_line(&line, &mut io);
+        let code = session.run_line(&line, &mut io);
+        // A container shell opened by `-c` reads end of input at once.
+        if session.shell.is_some() {
+            return commands::exec::shell_line(&mut session, "exit", &mut io);
+        }
+        return code;
     }
     match cli.line {
         Some(line) => session.dispatch(line, &mut io),

@@ -17,19 +17,31 @@ Usage:  docker [OPTIONS] COMMAND
 A self-sufficient runtime for containers
 
 Common Commands:
+  run         Create and run a new container from an image
+  exec        Execute a command in a running container
+  ps          List containers
   build       Build an image from a Dockerfile
   pull        Download an image from a registry
   images      List images
   version     Show the Docker version information
 
 Management Commands:
+  container   Manage containers
   image       Manage images
+  volume      Manage volumes
 
 Commands:
+  diff        Inspect changes to files or directories on a container's filesystem
   history     Show the history of an image
   inspect     Return low-level information on Docker objects
+  logs        Fetch the logs of a container
+  restart     Restart one or more containers
+  rm          Remove one or more containers
   rmi         Remove one or more images
+  start       Start one or more stopped containers
+  stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  top         Display the running processes of a container
 
 Run 'docker COMMAND --help' for more information on a command.
 ";
@@ -49,6 +61,28 @@ Commands:
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Run 'docker image COMMAND --help' for more information on a command.
+";
+
+pub const CONTAINER_USAGE: &str = "
+Usage:  docker container COMMAND
+
+Manage containers
+
+Commands:
+  diff        Inspect changes to files or directories on a container's filesystem
+  exec        Execute a command in a running container
+  inspect     Display detailed information on one or more containers
+  logs        Fetch the logs of a container
+  ls          List containers
+  prune       Remove all stopped containers
+  restart     Restart one or more containers
+  rm          Remove one or more containers
+  run         Create and run a new container from an image
+  start       Start one or more stopped containers
+  stop        Stop one or more running containers
+  top         Display the running processes of a container
+
+Run 'docker container COMMAND --help' for more information on a command.
 ";
 
 pub const BUILDER_USAGE: &str = "
@@ -222,6 +256,301 @@ pub enum Docker {
         #[command(subcommand)]
         cmd: Option<BuilderCmd>,
     },
+    /// Create and run a new container from an image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Run(RunArgs),
+    /// List containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker ps [OPTIONS]")]
+    Ps(PsArgs),
+    /// Fetch the logs of a container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker logs [OPTIONS] CONTAINER")]
+    Logs(LogsArgs),
+    /// Stop one or more running containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker stop [OPTIONS] CONTAINER [CONTAINER...]")]
+    Stop(StopArgs),
+    /// Start one or more stopped containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker start [OPTIONS] CONTAINER [CONTAINER...]")]
+    Start(StartArgs),
+    /// Restart one or more containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker restart [OPTIONS] CONTAINER [CONTAINER...]")]
+    Restart(StopArgs),
+    /// Remove one or more containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker rm [OPTIONS] CONTAINER [CONTAINER...]")]
+    Rm(RmArgs),
+    /// Execute a command in a running container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
+    Exec(ExecArgs),
+    /// Display the running processes of a container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker top CONTAINER [ps OPTIONS]")]
+    Top(TopArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(help_template = DOCKER_HELP, override_usage = "docker diff CONTAINER")]
+    Diff(Positional),
+    /// Manage containers
+    #[command(override_help = CONTAINER_USAGE)]
+    Container {
+        #[command(subcommand)]
+        cmd: Option<ContainerCmd>,
+    },
+    /// Manage volumes
+    #[command(override_help = VOLUME_USAGE)]
+    Volume {
+        #[command(subcommand)]
+        cmd: Option<VolumeCmd>,
+    },
+}
+
+pub const VOLUME_USAGE: &str = "
+Usage:  docker volume COMMAND
+
+Manage volumes
+
+Commands:
+  create      Create a volume
+  ls          List volumes
+  rm          Remove one or more volumes
+
+Run 'docker volume COMMAND --help' for more information on a command.
+";
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum VolumeCmd {
+    /// Create a volume
+    #[command(help_template = DOCKER_HELP, override_usage = "docker volume create [OPTIONS] [VOLUME]")]
+    Create(Positional),
+    /// List volumes
+    #[command(visible_alias = "list", help_template = DOCKER_HELP, override_usage = "docker volume ls [OPTIONS]")]
+    Ls(VolumeLsArgs),
+    /// Remove one or more volumes
+    #[command(visible_alias = "remove", help_template = DOCKER_HELP, override_usage = "docker volume rm [OPTIONS] VOLUME [VOLUME...]")]
+    Rm(RmArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct VolumeLsArgs {
+    /// Only display volume names
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)] // one per typed line, as `Line`
+pub enum ContainerCmd {
+    /// Create and run a new container from an image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container run [OPTIONS] IMAGE [COMMAND] [ARG...]")]
+    Run(RunArgs),
+    /// List containers
+    #[command(visible_aliases = ["ps", "list"], help_template = DOCKER_HELP, override_usage = "docker container ls [OPTIONS]")]
+    Ls(PsArgs),
+    /// Fetch the logs of a container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container logs [OPTIONS] CONTAINER")]
+    Logs(LogsArgs),
+    /// Stop one or more running containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container stop [OPTIONS] CONTAINER [CONTAINER...]")]
+    Stop(StopArgs),
+    /// Start one or more stopped containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container start [OPTIONS] CONTAINER [CONTAINER...]")]
+    Start(StartArgs),
+    /// Restart one or more containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container restart [OPTIONS] CONTAINER [CONTAINER...]")]
+    Restart(StopArgs),
+    /// Remove one or more containers
+    #[command(visible_alias = "remove", help_template = DOCKER_HELP, override_usage = "docker container rm [OPTIONS] CONTAINER [CONTAINER...]")]
+    Rm(RmArgs),
+    /// Execute a command in a running container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
+    Exec(ExecArgs),
+    /// Display the running processes of a container
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container top CONTAINER [ps OPTIONS]")]
+    Top(TopArgs),
+    /// Display detailed information on one or more containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]")]
+    Inspect(InspectArgs),
+    /// Remove all stopped containers
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container prune [OPTIONS]")]
+    Prune(PruneArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container diff CONTAINER")]
+    Diff(Positional),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Automatically remove the container and its associated anonymous volumes when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Assign a name to the container
+    #[arg(long, value_name = "string")]
+    pub name: Option<String>,
+    /// Publish a container's port(s) to the host
+    #[arg(short = 'p', long = "publish", value_name = "list")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "list")]
+    pub env: Vec<String>,
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "list")]
+    pub env_file: Vec<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long, value_name = "string")]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, value_name = "string")]
+    pub workdir: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long, value_name = "string")]
+    pub entrypoint: Option<String>,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, value_name = "string")]
+    pub platform: Option<String>,
+    /// Bind mount a volume
+    #[arg(short = 'v', long = "volume", value_name = "list")]
+    pub volume: Vec<String>,
+    /// Connect a container to a network
+    #[arg(long, value_name = "network")]
+    pub network: Option<String>,
+    /// Restart policy to apply when a container exits
+    #[arg(long, value_name = "string")]
+    pub restart: Option<String>,
+    /// IMAGE [COMMAND] [ARG...]
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only display container IDs
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Filter output based on conditions provided
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filters: Vec<String>,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "int")]
+    pub last: Option<usize>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LogsArgs {
+    /// Follow log output
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs
+    #[arg(short = 'n', long, value_name = "string")]
+    pub tail: Option<String>,
+    /// Show timestamps
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StopArgs {
+    /// Signal to send to the container
+    #[arg(short = 's', long, value_name = "string")]
+    pub signal: Option<String>,
+    /// Seconds to wait before killing the container
+    #[arg(short = 't', long = "time", value_name = "int")]
+    pub time: Option<i64>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct StartArgs {
+    /// Attach STDOUT/STDERR and forward signals
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    /// Attach container's STDIN
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Username or UID (format: "<name|uid>[:<group|gid>]")
+    #[arg(short = 'u', long, value_name = "string")]
+    pub user: Option<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long, value_name = "string")]
+    pub workdir: Option<String>,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "list")]
+    pub env: Vec<String>,
+    /// CONTAINER COMMAND [ARG...]
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TopArgs {
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filters: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -6,6 +6,7 @@ pub mod builder;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod container;
 pub mod digest;
 pub mod dockerfile;
 pub mod engine;

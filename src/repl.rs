@@ -157,14 +157,17 @@ pub fn run(mut session: Session) -> i32 {
             cwd: session.cwd.clone(),
             engine_home: session.engine_home(),
         }));
-        let prompt = match crate::exercise::active(&session.home) {
-            Some(id) => format!("imagelab [{id}] $ "),
-            None => "imagelab $ ".to_string(),
+        // Inside a container shell (`docker run -it IMAGE sh`) its prompt.
+        let nested = crate::commands::exec::shell_prompt(&mut session);
+        let prompt = match (nested, crate::exercise::active(&session.home)) {
+            (Some(p), _) => p,
+            (None, Some(id)) => format!("imagelab [{id}] $ "),
+            (None, None) => "imagelab $ ".to_string(),
         };
         match rl.readline(&prompt) {
             Ok(line) => {
                 let _ = rl.add_history_entry(line.as_str());
-                if line.trim() == "exit" || line.trim() == "quit" {
+                if session.shell.is_none() && (line.trim() == "exit" || line.trim() == "quit") {
                     break;
                 }
                 let stdout = std::io::stdout();
@@ -178,6 +181,18 @@ pub fn run(mut session: Session) -> i32 {
                 last = session.run_line(&line, &mut io);
             }
             Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) if session.shell.is_some() => {
+                // Ctrl-D leaves the container shell, not the lab.
+                let stdout = std::io::stdout();
+                let stderr = std::io::stderr();
+                let (mut out, mut err) = (stdout.lock(), stderr.lock());
+                let mut io = Io {
+                    out: &mut out,
+                    err: &mut err,
+                    tty,
+                };
+                last = crate::commands::exec::shell_line(&mut session, "exit", &mut io);
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("error: {e}");

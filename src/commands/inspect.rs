@@ -26,20 +26,58 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
     };
     let engine = s.engine()?;
     let idx = engine.index()?;
+    let containers = super::container::store(s);
     let mut objects = Vec::new();
     let mut code = 0;
+    // `docker inspect` looks for a container first, then an image.
+    let any = a.kind.is_none();
+    let want_c = any || a.kind.as_deref() == Some("container");
+    let want_i = any || a.kind.as_deref() == Some("image");
     for name in &a.args {
+        if want_c && let Ok(c) = containers.find(name) {
+            objects.push(super::container::inspect_json(&c));
+            continue;
+        }
         match idx.resolve(name) {
-            Ok(id) => {
+            Ok(id) if want_i => {
                 let img = engine.image(&id)?;
                 objects.push(inspect_json(&engine, &idx, &img)?);
             }
-            Err(_) => {
-                writeln!(io.err, "Error: No such image: {name}")?;
+            _ => {
+                if any {
+                    writeln!(io.err, "Error: No such object: {name}")?;
+                } else if want_c {
+                    writeln!(io.err, "Error: No such container: {name}")?;
+                } else {
+                    writeln!(io.err, "Error: No such image: {name}")?;
+                }
                 code = 1;
             }
         }
     }
+    print_objects(io, template, objects, code)
+}
+
+/// `docker container inspect`: containers only.
+pub fn run_containers(s: &mut Session, mut a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> {
+    if a.args.is_empty() {
+        return super::requires(
+            io,
+            "docker container inspect",
+            "at least 1 argument",
+            "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
+        );
+    }
+    a.kind = Some("container".into());
+    run(s, a, io)
+}
+
+fn print_objects(
+    io: &mut Io,
+    template: Option<crate::format::Template>,
+    objects: Vec<Value>,
+    code: i32,
+) -> anyhow::Result<i32> {
     match template {
         Some(t) => {
             for o in &objects {

@@ -4,6 +4,11 @@
 pub mod build;
 pub mod builder;
 pub mod check;
+pub mod container;
+pub mod container_start;
+pub mod curl;
+pub mod diff;
+pub mod exec;
 pub mod exercises;
 pub mod files;
 pub mod grade;
@@ -11,12 +16,20 @@ pub mod hint;
 pub mod history;
 pub mod images;
 pub mod inspect;
+pub mod logs;
 pub mod progress;
+pub mod ps;
 pub mod pull;
+pub mod restart;
+pub mod rm;
 pub mod rmi;
+pub mod run;
 pub mod start;
+pub mod stop;
 pub mod tag;
+pub mod top;
 pub mod version;
+pub mod volume;
 
 use crate::app::{Io, Session};
 use crate::cli::{BuilderCmd, Docker, DockerLine, ImageCmd};
@@ -62,10 +75,13 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         | Docker::Image {
             cmd: Some(ImageCmd::History(a)),
         } => history::run(s, a, io),
-        Docker::Inspect(a)
-        | Docker::Image {
-            cmd: Some(ImageCmd::Inspect(a)),
-        } => inspect::run(s, a, io),
+        Docker::Inspect(a) => inspect::run(s, a, io),
+        Docker::Image {
+            cmd: Some(ImageCmd::Inspect(mut a)),
+        } => {
+            a.kind.get_or_insert_with(|| "image".into());
+            inspect::run(s, a, io)
+        }
         Docker::Version(a) => version::run(s, a, io),
         Docker::Builder {
             cmd: Some(BuilderCmd::Build(a)),
@@ -77,6 +93,18 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
             write!(io.out, "{}", crate::cli::BUILDER_USAGE)?;
             Ok(0)
         }
+        Docker::Run(a) => run::run(s, a, io),
+        Docker::Ps(a) => ps::run(s, a, io),
+        Docker::Logs(a) => logs::run(s, a, io),
+        Docker::Stop(a) => stop::run(s, a, io),
+        Docker::Start(a) => container_start::run(s, a, io),
+        Docker::Restart(a) => restart::run(s, a, io),
+        Docker::Rm(a) => rm::run(s, a, io),
+        Docker::Exec(a) => exec::run(s, a, io),
+        Docker::Top(a) => top::run(s, a, io),
+        Docker::Diff(a) => diff::run(s, a, io),
+        Docker::Container { cmd } => container::run(s, cmd, io),
+        Docker::Volume { cmd } => volume::run(s, cmd, io),
         Docker::Image { cmd: None } => {
             write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;
             Ok(0)
@@ -125,7 +153,9 @@ pub fn requires(io: &mut Io, cmd: &str, what: &str, usage: &str) -> anyhow::Resu
 }
 
 /// `imagelab run FILE`: each line in order, echoed with a prompt; stops at
-/// the end and returns the last line's status.
+/// the end and returns the last line's status. While a nested container
+/// shell is open (`docker run -it IMAGE sh`), lines go to it and are echoed
+/// with its prompt; one still open at the end of the file reads EOF.
 pub fn run_file(s: &mut Session, file: &Path, io: &mut Io) -> anyhow::Result<i32> {
     let path = s.path(&file.to_string_lossy());
     let text = std::fs::read_to_string(&path)
@@ -135,8 +165,12 @@ pub fn run_file(s: &mut Session, file: &Path, io: &mut Io) -> anyhow::Result<i32
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        writeln!(io.out, "$ {line}")?;
+        let prompt = exec::shell_prompt(s).unwrap_or_else(|| "$ ".into());
+        writeln!(io.out, "{prompt}{line}")?;
         code = s.run_line(line, io);
+    }
+    if s.shell.is_some() {
+        code = exec::shell_line(s, "exit", io);
     }
     Ok(code)
 }

@@ -46,13 +46,24 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let r = pulled.reference;
     if a.quiet {
-        writeln!(io.out, "{r}")?;
+        writeln!(io.out, "{}", pulled.reference)?;
         return Ok(0);
     }
+    print_pulled(&mut *io.out, &pulled)?;
+    writeln!(io.out, "{}", pulled.reference)?;
+    Ok(0)
+}
+
+/// The lines `docker pull` prints after its first one but the reference (what
+/// `docker run` prints on stderr when it pulls a missing image).
+pub fn print_pulled(
+    out: &mut dyn std::io::Write,
+    pulled: &crate::engine::Pulled,
+) -> anyhow::Result<()> {
+    let r = &pulled.reference;
     let tag = r.tag().unwrap_or("latest");
-    writeln!(io.out, "{tag}: Pulling from {}", r.path())?;
+    writeln!(out, "{tag}: Pulling from {}", r.path())?;
     if !pulled.up_to_date {
         for (d, had) in &pulled.layers {
             let state = if *had {
@@ -60,23 +71,22 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
             } else {
                 "Pull complete"
             };
-            writeln!(io.out, "{}: {state}", d.short())?;
+            writeln!(out, "{}: {state}", d.short())?;
         }
     }
-    writeln!(io.out, "Digest: {}", pulled.digest)?;
+    writeln!(out, "Digest: {}", pulled.digest)?;
     if pulled.up_to_date {
         writeln!(
-            io.out,
+            out,
             "Status: Image is up to date for {}",
             r.familiar_string()
         )?;
     } else {
         writeln!(
-            io.out,
+            out,
             "Status: Downloaded newer image for {}",
             r.familiar_string()
         )?;
     }
-    writeln!(io.out, "{r}")?;
-    Ok(0)
+    Ok(())
 }
