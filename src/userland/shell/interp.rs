@@ -219,28 +219,30 @@ impl Shell {
 
     /// Parses a script; on error prints the shell's syntax error.
     pub fn parse(&self, ctx: &Ctx, src: &str) -> Result<ast::Program, i32> {
-        match super::syntax::parse(src, &self.parser()) {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                let mut me = self.clone();
-                me.lineno = e.line;
-                let msg = super::syntax::message(self.dialect, &e);
-                match self.dialect {
-                    Dialect::Bash => {
-                        let p = if self.cmd_string && !self.from_file {
-                            format!("{}: -c: line {}: ", self.zero, e.line)
-                        } else {
-                            me.prefix()
-                        };
-                        ctx.err(format!("{p}{msg}\n"));
-                        if let Some(l) = &e.source_line {
-                            ctx.err(format!("{p}`{l}'\n"));
-                        }
-                    }
-                    _ => me.error(ctx, &msg),
+        super::syntax::parse(src, &self.parser()).map_err(|e| {
+            self.report(ctx, &e);
+            2
+        })
+    }
+
+    /// Prints a syntax error in this shell's words.
+    fn report(&self, ctx: &Ctx, e: &super::syntax::SyntaxError) {
+        let mut me = self.clone();
+        me.lineno = e.line;
+        let msg = super::syntax::message(self.dialect, e);
+        match self.dialect {
+            Dialect::Bash => {
+                let p = if self.cmd_string && !self.from_file {
+                    format!("{}: -c: line {}: ", self.zero, e.line)
+                } else {
+                    me.prefix()
+                };
+                ctx.err(format!("{p}{msg}\n"));
+                if let Some(l) = &e.source_line {
+                    ctx.err(format!("{p}`{l}'\n"));
                 }
-                Err(2)
             }
+            _ => me.error(ctx, &msg),
         }
     }
 
@@ -254,23 +256,40 @@ impl Shell {
     }
 
     /// Runs source text: parse, then run. Exit and limits come back as
-    /// `Err`.
+    /// `Err`. As the real shells read and run a script command by command,
+    /// the lines before a syntax error run before it is reported.
     pub fn run_source(&mut self, ctx: &mut Ctx, src: &str) -> R {
-        let p = match self.parse(ctx, src) {
-            Ok(p) => p,
-            Err(st) => {
-                self.status = st;
-                return if self.interactive {
-                    Ok(st)
-                } else {
-                    Err(Ctl::Exit(st))
-                };
+        let opts = self.parser();
+        match super::syntax::parse(src, &opts) {
+            Ok(p) => {
+                if self.opts.noexec {
+                    return Ok(0);
+                }
+                self.run_program(ctx, &p)
             }
-        };
-        if self.opts.noexec {
-            return Ok(0);
+            Err(e) => {
+                if e.line > 1 {
+                    let lines: Vec<&str> = src.split_inclusive('\n').collect();
+                    let top = e.line.min(lines.len() + 1);
+                    for k in (1..top).rev().take(200) {
+                        let prefix: String = lines[..k].concat();
+                        if let Ok(p) = super::syntax::parse(&prefix, &opts) {
+                            if !self.opts.noexec {
+                                self.run_program(ctx, &p)?;
+                            }
+                            break;
+                        }
+                    }
+                }
+                self.report(ctx, &e);
+                self.status = 2;
+                if self.interactive {
+                    Ok(2)
+                } else {
+                    Err(Ctl::Exit(2))
+                }
+            }
         }
-        self.run_program(ctx, &p)
     }
 
     /// Runs the EXIT trap (once).
