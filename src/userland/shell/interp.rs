@@ -71,6 +71,8 @@ pub struct Shell {
     pub umask: u32,
     pub subst_status: Option<i32>,
     pub getopts_pos: usize,
+    /// Files `exec >file` left open: written when the shell ends.
+    pub open_files: Vec<(String, Rc<RefCell<Vec<u8>>>)>,
 }
 
 impl Shell {
@@ -98,6 +100,7 @@ impl Shell {
             umask: 0o022,
             subst_status: None,
             getopts_pos: 0,
+            open_files: Vec::new(),
         }
     }
 
@@ -442,6 +445,7 @@ impl Shell {
         let env = ctx.env.clone();
         let cwd = ctx.cwd.clone();
         let stdin = ctx.stdin.clone();
+        let (stdout, stderr) = (ctx.stdout.clone(), ctx.stderr.clone());
         ctx.depth += 1;
         let r = f(&mut sub, ctx);
         let r = match r {
@@ -453,6 +457,9 @@ impl Shell {
         if r.is_ok() {
             sub.exit_trap(ctx);
         }
+        sub.flush_open_files(ctx);
+        ctx.stdout = stdout;
+        ctx.stderr = stderr;
         ctx.depth -= 1;
         ctx.env = env;
         ctx.cwd = cwd;
@@ -847,11 +854,31 @@ impl Shell {
                 }
             }
         };
+        if argv.len() == 1 && argv[0] == "exec" {
+            // `exec >file`: the redirections stay for the rest of the shell.
+            if let Some(s) = saved {
+                self.open_files.extend(s.files);
+            }
+            return Ok(0);
+        }
         let r = self.dispatch(ctx, &argv, &assigns);
         if let Some(s) = saved {
             self.restore(ctx, s);
         }
         r
+    }
+
+    /// Writes what went to files `exec` redirected to so far.
+    pub fn flush_open_files(&mut self, ctx: &mut Ctx) {
+        let cred = ctx.user.cred();
+        for (path, b) in &self.open_files {
+            let data = std::mem::take(&mut *b.borrow_mut());
+            if !data.is_empty()
+                && let Err(e) = ctx.fs.append(path, &data, 0o644, cred)
+            {
+                self.error(ctx, &format!("write error: {}", e.text()));
+            }
+        }
     }
 
     /// Runs a command by name: special builtin, function, builtin, program.
