@@ -71,6 +71,8 @@ pub struct Shell {
     pub umask: u32,
     pub subst_status: Option<i32>,
     pub getopts_pos: usize,
+    /// Files `exec >file` left open: written when the shell ends.
+    pub open_files: Vec<(String, Rc<RefCell<Vec<u8>>>)>,
 }
 
 impl Shell {
@@ -98,6 +100,7 @@ impl Shell {
             umask: 0o022,
             subst_status: None,
             getopts_pos: 0,
+            open_files: Vec::new(),
         }
     }
 
@@ -219,28 +222,30 @@ impl Shell {
 
     /// Parses a script; on error prints the shell's syntax error.
     pub fn parse(&self, ctx: &Ctx, src: &str) -> Result<ast::Program, i32> {
-        match super::syntax::parse(src, &self.parser()) {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                let mut me = self.clone();
-                me.lineno = e.line;
-                let msg = super::syntax::message(self.dialect, &e);
-                match self.dialect {
-                    Dialect::Bash => {
-                        let p = if self.cmd_string && !self.from_file {
-                            format!("{}: -c: line {}: ", self.zero, e.line)
-                        } else {
-                            me.prefix()
-                        };
-                        ctx.err(format!("{p}{msg}\n"));
-                        if let Some(l) = &e.source_line {
-                            ctx.err(format!("{p}`{l}'\n"));
-                        }
-                    }
-                    _ => me.error(ctx, &msg),
+        super::syntax::parse(src, &self.parser()).map_err(|e| {
+            self.report(ctx, &e);
+            2
+        })
+    }
+
+    /// Prints a syntax error in this shell's words.
+    fn report(&self, ctx: &Ctx, e: &super::syntax::SyntaxError) {
+        let mut me = self.clone();
+        me.lineno = e.line;
+        let msg = super::syntax::message(self.dialect, e);
+        match self.dialect {
+            Dialect::Bash => {
+                let p = if self.cmd_string && !self.from_file {
+                    format!("{}: -c: line {}: ", self.zero, e.line)
+                } else {
+                    me.prefix()
+                };
+                ctx.err(format!("{p}{msg}\n"));
+                if let Some(l) = &e.source_line {
+                    ctx.err(format!("{p}`{l}'\n"));
                 }
-                Err(2)
             }
+            _ => me.error(ctx, &msg),
         }
     }
 
@@ -254,23 +259,40 @@ impl Shell {
     }
 
     /// Runs source text: parse, then run. Exit and limits come back as
-    /// `Err`.
+    /// `Err`. As the real shells read and run a script command by command,
+    /// the lines before a syntax error run before it is reported.
     pub fn run_source(&mut self, ctx: &mut Ctx, src: &str) -> R {
-        let p = match self.parse(ctx, src) {
-            Ok(p) => p,
-            Err(st) => {
-                self.status = st;
-                return if self.interactive {
-                    Ok(st)
-                } else {
-                    Err(Ctl::Exit(st))
-                };
+        let opts = self.parser();
+        match super::syntax::parse(src, &opts) {
+            Ok(p) => {
+                if self.opts.noexec {
+                    return Ok(0);
+                }
+                self.run_program(ctx, &p)
             }
-        };
-        if self.opts.noexec {
-            return Ok(0);
+            Err(e) => {
+                if e.line > 1 {
+                    let lines: Vec<&str> = src.split_inclusive('\n').collect();
+                    let top = e.line.min(lines.len() + 1);
+                    for k in (1..top).rev().take(200) {
+                        let prefix: String = lines[..k].concat();
+                        if let Ok(p) = super::syntax::parse(&prefix, &opts) {
+                            if !self.opts.noexec {
+                                self.run_program(ctx, &p)?;
+                            }
+                            break;
+                        }
+                    }
+                }
+                self.report(ctx, &e);
+                self.status = 2;
+                if self.interactive {
+                    Ok(2)
+                } else {
+                    Err(Ctl::Exit(2))
+                }
+            }
         }
-        self.run_program(ctx, &p)
     }
 
     /// Runs the EXIT trap (once).
@@ -423,6 +445,7 @@ impl Shell {
         let env = ctx.env.clone();
         let cwd = ctx.cwd.clone();
         let stdin = ctx.stdin.clone();
+        let (stdout, stderr) = (ctx.stdout.clone(), ctx.stderr.clone());
         ctx.depth += 1;
         let r = f(&mut sub, ctx);
         let r = match r {
@@ -434,6 +457,9 @@ impl Shell {
         if r.is_ok() {
             sub.exit_trap(ctx);
         }
+        sub.flush_open_files(ctx);
+        ctx.stdout = stdout;
+        ctx.stderr = stderr;
         ctx.depth -= 1;
         ctx.env = env;
         ctx.cwd = cwd;
@@ -828,11 +854,31 @@ impl Shell {
                 }
             }
         };
+        if argv.len() == 1 && argv[0] == "exec" {
+            // `exec >file`: the redirections stay for the rest of the shell.
+            if let Some(s) = saved {
+                self.open_files.extend(s.files);
+            }
+            return Ok(0);
+        }
         let r = self.dispatch(ctx, &argv, &assigns);
         if let Some(s) = saved {
             self.restore(ctx, s);
         }
         r
+    }
+
+    /// Writes what went to files `exec` redirected to so far.
+    pub fn flush_open_files(&mut self, ctx: &mut Ctx) {
+        let cred = ctx.user.cred();
+        for (path, b) in &self.open_files {
+            let data = std::mem::take(&mut *b.borrow_mut());
+            if !data.is_empty()
+                && let Err(e) = ctx.fs.append(path, &data, 0o644, cred)
+            {
+                self.error(ctx, &format!("write error: {}", e.text()));
+            }
+        }
     }
 
     /// Runs a command by name: special builtin, function, builtin, program.

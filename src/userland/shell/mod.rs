@@ -64,6 +64,7 @@ fn finish(sh: &mut Shell, ctx: &mut Ctx, r: Result<i32, Ctl>) -> i32 {
     };
     sh.status = st;
     sh.exit_trap(ctx);
+    sh.flush_open_files(ctx);
     st
 }
 
@@ -223,6 +224,7 @@ impl Session {
     pub fn line(&mut self, ctx: &mut Ctx, line: &str) -> Flow {
         let r = self.shell.run_source(ctx, line);
         self.shell.lineno += 1;
+        self.shell.flush_open_files(ctx);
         match r {
             Ok(st) => {
                 self.shell.status = st;

@@ -573,6 +573,18 @@ fn redirections_write_files_with_the_users_rights() {
     assert_eq!(out(&o).2, 0);
     assert_eq!(fs.read_string("/tmp/o").unwrap(), "a\nb\n");
     assert_eq!(fs.read_string("/tmp/e").unwrap(), "c\n");
+    let o = go(
+        &mut fs,
+        &[
+            "/bin/sh",
+            "-c",
+            "(exec >/tmp/x; echo in); echo out; exec 2>&1; echo e >&2",
+        ],
+        "",
+        "",
+    );
+    assert_eq!(out(&o), ("out\ne\n".into(), "".into(), 0));
+    assert_eq!(fs.read_string("/tmp/x").unwrap(), "in\n");
 }
 
 #[test]
