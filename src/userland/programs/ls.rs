@@ -121,8 +121,10 @@ fn print(ctx: &Ctx, items: &[Item], o: &LsOpts, gnu: bool) {
             } else {
                 it.st.size
             };
-            let size = if o.human {
+            let size = if o.human && gnu {
                 util::human(size)
+            } else if o.human {
+                util::human_bb(size)
             } else {
                 size.to_string()
             };
@@ -164,7 +166,7 @@ fn print(ctx: &Ctx, items: &[Item], o: &LsOpts, gnu: bool) {
                 s.push_str(&format!("{:<8} {:<8} ", cut(&r[2]), cut(&r[3])));
             }
             if o.human {
-                s.push_str(&format!("{:>5} {}\n", r[4], r[5]));
+                s.push_str(&format!("{:>7} {}\n", r[4], r[5]));
             } else {
                 s.push_str(&format!("{:>9} {}\n", r[4], r[5]));
             }
@@ -314,7 +316,7 @@ pub fn ls(ctx: &mut Ctx, argv: &[String]) -> i32 {
         let items = dir_items(ctx, &abs, &lo);
         if lo.long {
             let total: u64 = items.iter().map(|i| util::blocks_1k(&i.st)).sum();
-            let t = if lo.human {
+            let t = if lo.human && g {
                 util::human(total * 1024)
             } else {
                 total.to_string()

@@ -912,8 +912,10 @@ pub fn du(ctx: &mut Ctx, argv: &[String]) -> i32 {
         if o.has('h') {
             if k == 0 {
                 "0".into()
-            } else {
+            } else if g {
                 util::human(k * 1024)
+            } else {
+                util::human_bb(k * 1024)
             }
         } else if o.has('m') {
             k.div_ceil(1024).to_string()

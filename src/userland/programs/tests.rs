@@ -849,3 +849,24 @@ mod props {
         }
     }
 }
+
+#[test]
+fn recursive_listing_and_sizes() {
+    let mut a = alpine();
+    r(&mut a, &["mkdir", "-p", "/r/s"]);
+    write(&mut a, "/r/s/f", &"x".repeat(5000));
+    let x = r(&mut a, &["ls", "-R", "/r"]);
+    assert_eq!(x.out, "/r:\ns\n\n/r/s:\nf\n");
+    let x = r(&mut a, &["ls", "-lh", "/r/s"]);
+    assert_eq!(
+        x.out,
+        "total 8\n-rw-r--r--    1 root     root        4.9K Nov  1 12:00 f\n"
+    );
+    assert_eq!(r(&mut a, &["du", "-sh", "/r"]).out, "16.0K\t/r\n");
+    let x = go(&mut a, "", "b\na\nb\n", &["sort", "-ru"]);
+    assert_eq!(x.out, "b\na\n");
+    assert_eq!(go(&mut a, "", "a\na\nb\n", &["uniq", "-d"]).out, "a\n");
+    assert_eq!(go(&mut a, "", "hello", &["head", "-c", "3"]).out, "hel");
+    let x = r(&mut a, &["stat", "-c", "%A %s %F", "/r/s/f"]);
+    assert_eq!(x.out, "-rw-r--r-- 5000 regular file\n");
+}

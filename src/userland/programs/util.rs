@@ -383,6 +383,22 @@ pub fn human(n: u64) -> String {
     format!("{}{}", v.ceil() as u64, units[u])
 }
 
+/// busybox's human-readable sizes (libbb make_human_readable_str): one
+/// decimal from 1K up (`4.9K`, `16.0K`).
+pub fn human_bb(n: u64) -> String {
+    if n < 1024 {
+        return n.to_string();
+    }
+    let units = ['K', 'M', 'G', 'T', 'P'];
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1}{}", units[u])
+}
+
 /// 1K blocks a file of `size` bytes takes (4K allocation).
 pub fn blocks_1k(st: &Stat) -> u64 {
     match st.kind {
