@@ -371,8 +371,13 @@ struct Unsatisfied(Vec<String>);
 fn satisfied_by_installed(db: &[Installed], d: &Dep) -> bool {
     db.iter().any(|p| {
         (p.name == d.name && d.allows(&p.version))
-            || p.provides.iter().any(|x| parse_dep(x).name == d.name)
+            || p.provides.iter().any(|x| provided_name(x) == d.name)
     })
+}
+
+/// `so:libc.musl-x86_64.so.1=1` → `so:libc.musl-x86_64.so.1`.
+fn provided_name(x: &str) -> &str {
+    x.split('=').next().unwrap_or(x)
 }
 
 fn pick<'u>(u: &'u Universe, repos: &BTreeSet<String>, name: &str) -> Option<&'u Pkg> {
@@ -406,7 +411,7 @@ fn resolve<'u>(
             (p.name == d.name && d.allows(&p.version))
                 || p.provides
                     .split_whitespace()
-                    .any(|x| parse_dep(x).name == d.name)
+                    .any(|x| provided_name(x) == d.name)
         });
         if chosen_ok || (installed_ok && d.op.is_empty()) {
             continue;
@@ -465,27 +470,44 @@ fn resolve<'u>(
             }
         }
     }
-    // Dependencies first; among the ready ones, by name.
-    let mut order: Vec<&Pkg> = Vec::new();
+    // Dependencies first; among the ready ones, by name. Names each
+    // package provides and needs are computed once.
     let mut left: Vec<&Pkg> = chosen;
     left.sort_by(|a, b| a.name.cmp(&b.name));
-    while !left.is_empty() {
-        let ready = left
+    let gives: Vec<BTreeSet<String>> = left
+        .iter()
+        .map(|q| {
+            std::iter::once(q.name.clone())
+                .chain(
+                    q.provides
+                        .split_whitespace()
+                        .map(|x| provided_name(x).to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    let needs: Vec<Vec<String>> = left
+        .iter()
+        .map(|p| {
+            p.depends
+                .split_whitespace()
+                .filter(|t| !t.starts_with('!'))
+                .map(|t| parse_dep(&expand_arch(t, ctx)).name)
+                .collect()
+        })
+        .collect();
+    let mut alive: Vec<usize> = (0..left.len()).collect();
+    let mut order: Vec<&Pkg> = Vec::new();
+    while !alive.is_empty() {
+        let pos = alive
             .iter()
-            .position(|p| {
-                p.depends.split_whitespace().all(|t| {
-                    let d = parse_dep(&expand_arch(t, ctx));
-                    !left.iter().any(|q| {
-                        q.name != p.name
-                            && (q.name == d.name
-                                || q.provides
-                                    .split_whitespace()
-                                    .any(|x| parse_dep(x).name == d.name))
-                    })
-                })
+            .position(|&i| {
+                needs[i]
+                    .iter()
+                    .all(|d| !alive.iter().any(|&j| j != i && gives[j].contains(d)))
             })
             .unwrap_or(0);
-        order.push(left.remove(ready));
+        order.push(left[alive.remove(pos)]);
     }
     Ok(Plan { install: order })
 }

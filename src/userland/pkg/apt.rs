@@ -204,9 +204,6 @@ fn run(ctx: &mut Ctx, argv: &[String], front: Front) -> i32 {
             }
         }
     }
-    if ctx.env.get("DEBIAN_FRONTEND").is_none() {
-        // not used for output differences here; kept for clarity
-    }
     let Some(cmd) = cmd else {
         let v = if ctx.os.codename == "jammy" {
             "2.4.6"
@@ -433,22 +430,39 @@ fn show_list(ctx: &mut Ctx, title: &str, names: &[String]) {
     ctx.out(s);
 }
 
-/// Whether an alternative is met by what is installed (any version: this
-/// apt does not upgrade) or already chosen.
-fn satisfied(db: &[DebInstalled], chosen: &BTreeMap<String, &Pkg>, a: &Alt) -> bool {
-    db.iter().any(|p| {
-        p.name == a.name
-            || dep_groups(&p.provides)
-                .iter()
-                .flatten()
-                .any(|x| x.name == a.name)
-    }) || chosen.values().any(|p| {
-        (p.name == a.name && a.allows(&p.version))
-            || dep_groups(&p.provides)
-                .iter()
-                .flatten()
-                .any(|x| x.name == a.name)
-    })
+/// Names the installed packages are and provide.
+struct Have {
+    installed: BTreeSet<String>,
+    chosen: BTreeSet<String>,
+}
+
+impl Have {
+    fn new(db: &[DebInstalled]) -> Have {
+        let mut installed = BTreeSet::new();
+        for p in db {
+            installed.insert(p.name.clone());
+            for a in dep_groups(&p.provides).into_iter().flatten() {
+                installed.insert(a.name);
+            }
+        }
+        Have {
+            installed,
+            chosen: BTreeSet::new(),
+        }
+    }
+
+    fn choose(&mut self, p: &Pkg) {
+        self.chosen.insert(p.name.clone());
+        for a in dep_groups(&p.provides).into_iter().flatten() {
+            self.chosen.insert(a.name);
+        }
+    }
+
+    /// Whether an alternative is met by what is installed (any version:
+    /// this apt does not upgrade) or already chosen.
+    fn has(&self, a: &Alt) -> bool {
+        self.installed.contains(&a.name) || self.chosen.contains(&a.name)
+    }
 }
 
 fn available<'u>(u: &'u Universe, lists: bool, name: &str) -> Option<&'u Pkg> {
@@ -519,6 +533,7 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     }
     // The closure.
     let mut chosen: BTreeMap<String, &Pkg> = BTreeMap::new();
+    let mut have = Have::new(&db);
     let mut todo: Vec<&Pkg> = requested.clone();
     let mut recommended: Vec<String> = Vec::new();
     let mut broken: Vec<String> = Vec::new();
@@ -530,13 +545,14 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
             continue;
         }
         chosen.insert(p.name.clone(), p);
+        have.choose(p);
         let mut groups: Vec<(Vec<Alt>, bool)> = dep_groups(&p.depends)
             .into_iter()
             .map(|g| (g, true))
             .collect();
         groups.extend(dep_groups(&p.recommends).into_iter().map(|g| (g, false)));
         for (g, hard) in groups {
-            if g.iter().any(|a| satisfied(&db, &chosen, a)) {
+            if g.iter().any(|a| have.has(a)) {
                 continue;
             }
             if !hard && !o.recommends {
@@ -549,11 +565,8 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
                 .find_map(|a| available(u, lists, &a.name).filter(|c| a.allows(&c.version)))
                 .or_else(|| g.iter().find_map(|a| available(u, lists, &a.name)));
             match pick {
-                Some(c) => {
-                    if !chosen.contains_key(&c.name) {
-                        todo.push(c);
-                    }
-                }
+                Some(c) if !chosen.contains_key(&c.name) => todo.push(c),
+                Some(_) => {}
                 None if hard => broken.push(format!(
                     " {} : Depends: {} but it is not installable\n",
                     p.name,
@@ -566,7 +579,7 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     if !o.recommends {
         for p in chosen.values() {
             for g in dep_groups(&p.recommends) {
-                if !g.iter().any(|a| satisfied(&db, &chosen, a)) {
+                if !g.iter().any(|a| have.has(a)) {
                     recommended.push(group_text(&g));
                 }
             }
@@ -595,7 +608,7 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     let mut suggested: Vec<String> = Vec::new();
     for p in &new {
         for g in dep_groups(&p.suggests) {
-            if g.iter().any(|a| satisfied(&db, &chosen, a)) {
+            if g.iter().any(|a| have.has(a)) {
                 continue;
             }
             let t = group_text(&g);
@@ -721,6 +734,7 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
     let many = order.len() > 1;
     let keep_debs = !ctx.fs.exists("/etc/apt/apt.conf.d/docker-clean");
     let mut all_lines = Vec::new();
+    let mut paras = Vec::new();
     for (i, p) in order.iter().enumerate() {
         let parch = if p.arch.is_empty() {
             arch.clone()
@@ -755,9 +769,10 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
                 0o644,
             );
         }
-        dpkg::record(ctx, u, p, &lines, &vars);
+        paras.push(dpkg::record(ctx, u, p, &lines, &vars));
         all_lines.push(lines);
     }
+    dpkg::add_paragraphs(ctx, &paras);
     // Configure.
     for p in &order {
         let shown = dpkg::shown_name(&p.name, &p.multi_arch, &arch);
@@ -809,18 +824,29 @@ fn install(ctx: &mut Ctx, u: &Universe, o: &Opts, names: &[String], front: Front
 fn install_order<'u>(new: &[&'u Pkg]) -> Vec<&'u Pkg> {
     let mut left: Vec<&Pkg> = new.to_vec();
     left.sort_by(|a, b| a.name.cmp(&b.name));
+    let needs: Vec<BTreeSet<String>> = left
+        .iter()
+        .map(|p| {
+            dep_groups(&p.depends)
+                .into_iter()
+                .flatten()
+                .map(|a| a.name)
+                .filter(|n| n != &p.name)
+                .collect()
+        })
+        .collect();
+    let mut alive: Vec<usize> = (0..left.len()).collect();
     let mut out = Vec::new();
-    while !left.is_empty() {
-        let ready = left
+    while !alive.is_empty() {
+        let pos = alive
             .iter()
-            .position(|p| {
-                dep_groups(&p.depends).iter().all(|g| {
-                    !g.iter()
-                        .any(|a| left.iter().any(|q| q.name == a.name && q.name != p.name))
-                })
+            .position(|&i| {
+                !alive
+                    .iter()
+                    .any(|&j| j != i && needs[i].contains(&left[j].name))
             })
             .unwrap_or(0);
-        out.push(left.remove(ready));
+        out.push(left[alive.remove(pos)]);
     }
     out
 }

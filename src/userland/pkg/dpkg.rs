@@ -111,10 +111,8 @@ pub(crate) fn md5_of(s: &str) -> String {
     d.trim_start_matches("sha256:")[..32].to_string()
 }
 
-/// Writes a package's status paragraph, `.list` and `.md5sums`.
-pub(crate) fn record(ctx: &mut Ctx, u: &Universe, p: &Pkg, lines: &[Line], vars: &Vars) {
-    let arch = vars.expand("{debarch}");
-    let para = super::apt::paragraph(u, p, lines, vars).replace("Conffiles: \n", "Conffiles:\n");
+/// Adds (or replaces) status paragraphs, keeping the file sorted by name.
+pub(crate) fn add_paragraphs(ctx: &mut Ctx, new: &[(String, String)]) {
     let text = ctx.fs.read_string(STATUS).unwrap_or_default();
     let mut paras: Vec<(String, String)> = text
         .split("\n\n")
@@ -127,12 +125,25 @@ pub(crate) fn record(ctx: &mut Ctx, u: &Universe, p: &Pkg, lines: &[Line], vars:
                 .to_string();
             (name, x.trim_matches('\n').to_string())
         })
-        .filter(|(n, _)| n != &p.name)
+        .filter(|(n, _)| !new.iter().any(|(m, _)| m == n))
         .collect();
-    paras.push((p.name.clone(), para.trim_end().to_string()));
+    paras.extend(new.iter().cloned());
     paras.sort_by(|a, b| a.0.cmp(&b.0));
     let status: String = paras.iter().map(|(_, t)| format!("{t}\n\n")).collect();
     write_text(ctx, STATUS, status, 0o644);
+}
+
+/// Writes a package's `.list` and `.md5sums`; returns its status
+/// paragraph (name, text) for [`add_paragraphs`].
+pub(crate) fn record(
+    ctx: &mut Ctx,
+    u: &Universe,
+    p: &Pkg,
+    lines: &[Line],
+    vars: &Vars,
+) -> (String, String) {
+    let arch = vars.expand("{debarch}");
+    let para = super::apt::paragraph(u, p, lines, vars).replace("Conffiles: \n", "Conffiles:\n");
     let mut paths: BTreeSet<String> = BTreeSet::new();
     for l in lines {
         let mut cur = l.path.as_str();
@@ -169,6 +180,7 @@ pub(crate) fn record(ctx: &mut Ctx, u: &Universe, p: &Pkg, lines: &[Line], vars:
         sums,
         0o644,
     );
+    (p.name.clone(), para.trim_end().to_string())
 }
 
 /// The files a package's `.list` names (not directories).

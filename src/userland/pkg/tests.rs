@@ -312,6 +312,9 @@ fn apk_every_release_serves_its_own_versions() {
 #[test]
 fn apk_installs_twenty_packages_quickly() {
     let mut fs = image_fs("alpine:3.20");
+    let t0 = std::time::Instant::now();
+    let _ = super::universe::universe("alpine-3.20");
+    eprintln!("universes parsed in {:?}", t0.elapsed());
     let start = std::time::Instant::now();
     let o = go(
         &mut fs,
@@ -360,6 +363,7 @@ fn apk_installs_twenty_packages_quickly() {
         ],
     );
     let took = start.elapsed();
+    eprintln!("apk add of 40 packages took {took:?}");
     assert_eq!(o.status, 0, "{}", o.transcript.text());
     assert!(out(&o).contains("Executing ca-certificates-20240705-r0.trigger\n"));
     // Generous for a debug build on a shared machine; release is far faster.
@@ -716,6 +720,7 @@ fn apt_get_installs_twenty_packages() {
         ],
     );
     let took = start.elapsed();
+    eprintln!("apt-get install of 35 packages took {took:?}");
     assert_eq!(o.status, 0, "{}", o.transcript.text());
     assert!(
         fs.read_string("/var/www/html/index.nginx-debian.html")
