@@ -387,6 +387,8 @@ fn is_std(p: &str) -> bool {
 
 fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
     let mut out: Option<String> = None;
+    let mut ldflags: Option<String> = None;
+    let mut trimpath = false;
     let mut pkgs = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -396,7 +398,13 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
                 i += 1;
                 out = args.get(i).cloned();
             }
-            "-ldflags" | "-tags" | "-gcflags" | "-mod" | "-p" => i += 1,
+            "-ldflags" => {
+                i += 1;
+                ldflags = args.get(i).cloned();
+            }
+            "-trimpath" => trimpath = true,
+            s if s.starts_with("-ldflags=") => ldflags = Some(s[9..].to_string()),
+            "-tags" | "-gcflags" | "-mod" | "-p" => i += 1,
             s if s.starts_with("-o=") => out = Some(s[3..].to_string()),
             s if s.starts_with('-') => {}
             s => pkgs.push(s.to_string()),
@@ -535,15 +543,34 @@ fn go_build(ctx: &mut Ctx, args: &[String]) -> i32 {
     deps.sort();
     let mut modinfo = format!("path\t{}\nmod\t{}\t(devel)\t\n", m.module, m.module);
     for (p, v) in &deps {
-        modinfo.push_str(&format!(
-            "dep\t{p}\t{v}\th1:{}=\n",
-            hex_of(&format!("{p}@{v}"), 43)
-        ));
+        // The module's hash as go.sum records it (else a made-up one).
+        let h1 = sum
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{p} {v} ")))
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|| format!("h1:{}=", hex_of(&format!("{p}@{v}"), 43)));
+        modinfo.push_str(&format!("dep\t{p}\t{v}\t{h1}\n"));
     }
-    modinfo.push_str(&format!(
-        "build\t-buildmode=exe\nbuild\t-compiler=gc\nbuild\tCGO_ENABLED={}\nbuild\tGOARCH={arch}\nbuild\tGOOS=linux\n",
-        if cgo { 1 } else { 0 }
-    ));
+    // Settings in the order cmd/go records them.
+    modinfo.push_str("build\t-buildmode=exe\nbuild\t-compiler=gc\n");
+    if let Some(l) = ldflags.as_ref().filter(|l| !l.is_empty()) {
+        let v = if l.contains(' ') {
+            format!("\"{l}\"")
+        } else {
+            l.clone()
+        };
+        modinfo.push_str(&format!("build\t-ldflags={v}\n"));
+    }
+    if trimpath {
+        modinfo.push_str("build\t-trimpath=true\n");
+    }
+    modinfo.push_str(&format!("build\tCGO_ENABLED={}\n", if cgo { 1 } else { 0 }));
+    if cgo {
+        modinfo.push_str(
+            "build\tCGO_CFLAGS=\nbuild\tCGO_CPPFLAGS=\nbuild\tCGO_CXXFLAGS=\nbuild\tCGO_LDFLAGS=\n",
+        );
+    }
+    modinfo.push_str(&format!("build\tGOARCH={arch}\nbuild\tGOOS=linux\n"));
     if arch == "amd64" {
         modinfo.push_str("build\tGOAMD64=v1\n");
     }
