@@ -6,7 +6,8 @@
 //! Which simulation a file stands for: busybox decides by the name it was
 //! invoked as (a symlink or hard link to `/bin/busybox`), every other file
 //! by its own name after symlinks (`python3` → `python3.12`). Base-image
-//! binaries are filler bytes and are taken to be native programs; a program
+//! binaries are filler bytes (or, read back from a stored layer, binary bytes
+//! without an ELF header) and are taken to be native programs; a program
 //! built inside the userland is a real ELF file whose note says what it does.
 
 use super::elf;
@@ -149,6 +150,13 @@ fn start_of(ctx: &Ctx, path: &str) -> Result<Start, ExecError> {
             return Err(ExecError::NoEnt(path.to_string()));
         }
         return Ok(Start::Native { note: info.note });
+    }
+    // A base-image binary read back from a stored layer is its filler bytes
+    // (binary, with NULs): a native program. A text file without `#!` is
+    // what the kernel refuses with ENOEXEC (a shell then runs it itself).
+    let sample = &head[..head.len().min(1024)];
+    if !sample.is_empty() && (sample.contains(&0) || std::str::from_utf8(sample).is_err()) {
+        return Ok(Start::Native { note: None });
     }
     Err(ExecError::Format(path.to_string()))
 }

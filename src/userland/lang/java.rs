@@ -582,6 +582,17 @@ pub fn mvn_main(ctx: &mut Ctx, argv: &[String]) -> i32 {
         let mut manifest =
             "Manifest-Version: 1.0\nCreated-By: Maven JAR Plugin 3.4.1\nBuild-Jdk-Spec: 21\n"
                 .to_string();
+        // maven-jar-plugin's `<archive><manifest><mainClass>` names the
+        // class `java -jar` starts.
+        let main_class = xml
+            .split("<mainClass>")
+            .nth(1)
+            .and_then(|r| r.split("</mainClass>").next())
+            .map(str::trim)
+            .filter(|m| !m.is_empty());
+        if let (None, Some(m)) = (&boot, main_class) {
+            manifest.push_str(&format!("Main-Class: {m}\n"));
+        }
         if boot.is_some() {
             manifest.push_str(&format!("Main-Class: {BOOT_LAUNCHER}\nStart-Class: {}\nSpring-Boot-Version: {}\nSpring-Boot-Classes: BOOT-INF/classes/\nSpring-Boot-Lib: BOOT-INF/lib/\n", start_class.clone().unwrap_or_else(|| "Application".into()), boot.clone().unwrap_or_default()));
         }

@@ -25,6 +25,44 @@ fn save(ctx: &mut Ctx, p: &str, file: &str, body: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("{p}: {file}: {e}"))
 }
 
+/// The installed curl package's version, from the image's package
+/// database (apk or dpkg), as `curl --version` reports it.
+fn curl_version(ctx: &Ctx) -> String {
+    let apk = ctx
+        .fs
+        .read_string("/lib/apk/db/installed")
+        .unwrap_or_default();
+    let mut version = apk
+        .split("\n\n")
+        .find(|r| r.lines().any(|l| l == "P:curl"))
+        .and_then(|r| r.lines().find_map(|l| l.strip_prefix("V:")))
+        .map(|v| v.split('-').next().unwrap_or(v).to_string());
+    if version.is_none() {
+        let status = ctx
+            .fs
+            .read_string("/var/lib/dpkg/status")
+            .unwrap_or_default();
+        version = status
+            .split("\n\n")
+            .find(|p| p.lines().any(|l| l == "Package: curl"))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("Version: ")))
+            .map(|v| {
+                let v = v.split_once(':').map(|(_, r)| r).unwrap_or(v);
+                v.split('-').next().unwrap_or(v).to_string()
+            });
+    }
+    let v = version.unwrap_or_else(|| "8.5.0".into());
+    let arch = ctx.world.platform.uname_machine();
+    let host = if ctx.os.busybox_shell() {
+        format!("{arch}-alpine-linux-musl")
+    } else {
+        format!("{arch}-pc-linux-gnu")
+    };
+    format!(
+        "curl {v} ({host}) libcurl/{v} OpenSSL/3.3.2 zlib/1.3.1 brotli/1.1.0 nghttp2/1.62.1\nRelease-Date: [unreleased]\nProtocols: dict file ftp ftps gopher gophers http https imap imaps ipfs ipns mqtt pop3 pop3s rtsp smb smbs smtp smtps telnet tftp ws wss\nFeatures: alt-svc AsynchDNS brotli HSTS HTTP2 HTTPS-proxy IPv6 Largefile libz NTLM SSL threadsafe TLS-SRP UnixSockets\n"
+    )
+}
+
 /// `curl [-fsSLIkv] [-o FILE] [-O] [-X METHOD] [-H HDR] [-d DATA] [--retry N] URL...`
 pub fn curl(ctx: &mut Ctx, argv: &[String]) -> i32 {
     let mut silent = false;
@@ -89,6 +127,10 @@ pub fn curl(ctx: &mut Ctx, argv: &[String]) -> i32 {
                 _ => {}
             }
             continue;
+        }
+        if a == "--version" || a == "-V" {
+            ctx.out(curl_version(ctx));
+            return 0;
         }
         if a.starts_with("--") {
             match a.as_str() {

@@ -632,14 +632,7 @@ fn bash_extensions() {
         "",
         "",
     );
-    assert_eq!(
-        out(&o),
-        (
-            "heLlo heLLo\nm\n".into(),
-            String::new(),
-            0
-        )
-    );
+    assert_eq!(out(&o), ("heLlo heLLo\nm\n".into(), String::new(), 0));
 }
 
 #[test]
