@@ -211,3 +211,28 @@ fn the_nginx_page_is_served_on_the_published_port() {
     assert_eq!(page.code, 0, "{}", page.both());
     assert!(page.stdout.contains("course page"), "{}", page.both());
 }
+
+#[test]
+fn an_app_server_stays_up_on_its_published_port() {
+    let mut lab = Lab::new();
+    lab.write("go.mod", "module example.com/web\n\ngo 1.22\n");
+    lab.write(
+        "main.go",
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc main() {\n\tfmt.Println(\"listening on :8080\")\n\thttp.ListenAndServe(\":8080\", nil)\n}\n",
+    );
+    lab.write(
+        "Dockerfile",
+        "FROM golang:1.22-alpine AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /web .\n\nFROM alpine:3.20\nCOPY --from=build /web /web\nEXPOSE 8080\nCMD [\"/web\"]\n",
+    );
+    build(&mut lab, "goweb");
+    lab.ok("docker run -d --name web -p 9090:8080 goweb");
+    let ps = lab
+        .ok("docker ps --format '{{.Names}} {{.Status}} {{.Ports}}'")
+        .stdout;
+    assert!(ps.starts_with("web Up"), "{ps}");
+    let logs = lab.ok("docker logs web").stdout;
+    assert!(logs.contains("listening on :8080"), "{logs}");
+    let page = lab.run("curl -s http://localhost:9090/");
+    assert_eq!(page.code, 0, "{}", page.both());
+    assert!(page.stdout.contains("port 8080"), "{}", page.both());
+}

@@ -258,6 +258,30 @@ pub fn start(
         return Ok(Started::Serving);
     }
     c.service = None;
+    // A program the toolchains know as a server: run it for its startup
+    // output, then it stays up on its port.
+    let probe = Spec {
+        argv: argv.clone(),
+        env: env.clone(),
+        cwd: cwd.clone(),
+        user: c.config.user.clone(),
+        stdin: Vec::new(),
+    };
+    if let Some(server) = userland::server_of(&mut fs, &world, &probe)
+        && let Ok(o) = userland::run(&mut fs, &world, &probe)
+        && o.status == 0
+    {
+        c.service = Some(Service::App {
+            port: server.port,
+            program: server.kind,
+        });
+        c.state.status = Status::Running;
+        c.state.exit_code = 0;
+        store.append_logs(&c.id, &chunks_of(&o.transcript))?;
+        save_fs(store, &c.id, &c.host.mounts, &fs)?;
+        store.save(c)?;
+        return Ok(Started::Serving);
+    }
     if interactive && is_shell(&argv) {
         c.state.status = Status::Running;
         c.state.exit_code = 0;

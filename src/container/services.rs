@@ -27,6 +27,14 @@ pub enum Service {
         version: String,
     },
     Registry,
+    /// A program the language toolchains recognise as a server (a Go
+    /// binary that listens, Flask `app.run`, node `listen`, Spring Boot):
+    /// its startup output came from running it; its routes are not
+    /// simulated.
+    App {
+        port: u16,
+        program: String,
+    },
 }
 
 /// The name a program file goes by.
@@ -215,6 +223,7 @@ pub fn start(svc: &Service, fs: &mut Fs, clock: i64, id: &str) -> Vec<LogChunk> 
                 Vec::new()
             }
         }
+        Service::App { .. } => Vec::new(),
         Service::Registry => {
             let t = chrono::DateTime::from_timestamp(clock, 0)
                 .unwrap_or_default()
@@ -461,6 +470,7 @@ pub fn ports(svc: &Service, fs: &Fs) -> Vec<u16> {
         }
         Service::Python { port, .. } => vec![*port],
         Service::Registry => vec![5000],
+        Service::App { port, .. } => vec![*port],
     }
 }
 
@@ -508,6 +518,26 @@ fn mime(path: &str) -> &'static str {
     }
 }
 
+/// An application server's answer: imagelab runs its startup, not its
+/// request handlers, so it says so (200, plain text) rather than invent a
+/// page.
+fn app(port: u16, kind: &str, clock: i64) -> Response {
+    let body = format!(
+        "imagelab: the {kind} server in this container listens on port {port}; its responses are not simulated\n"
+    );
+    Response {
+        status: 200,
+        reason: reason(200),
+        headers: vec![
+            ("Content-Type".into(), "text/plain; charset=utf-8".into()),
+            ("Date".into(), http_date(clock)),
+            ("Content-Length".into(), body.len().to_string()),
+        ],
+        body: body.into_bytes(),
+        log: Vec::new(),
+    }
+}
+
 /// Answers `method path` sent to container port `port`; `None` when the
 /// server does not listen there (the connection is reset).
 pub fn request(
@@ -527,6 +557,7 @@ pub fn request(
         Service::Nginx { version } => nginx(fs, port, method, path, clock, version),
         Service::Python { dir, version, .. } => python(fs, dir, method, path, clock, version),
         Service::Registry => registry(method, path, clock),
+        Service::App { port, program } => app(*port, program, clock),
     })
 }
 

@@ -160,6 +160,34 @@ pub fn resolve_user(fs: &Fs, spec: &str) -> Result<User, StartError> {
     })
 }
 
+/// Whether `spec` starts a long-running server (see [`lang::server_of`]):
+/// the port it listens on and what it is. Runs nothing.
+pub fn server_of(fs: &mut Fs, world: &World, spec: &Spec) -> Option<lang::Server> {
+    let user = resolve_user(fs, &spec.user).ok()?;
+    let mut env = Env::from_list(&spec.env);
+    if env.get("PATH").is_none() {
+        env.set("PATH", exec::DEFAULT_PATH);
+    }
+    let budget = Rc::new(RefCell::new(Budget::new(world.limits)));
+    let os = os::Os::detect(fs);
+    let cwd = fs::join("/", if spec.cwd.is_empty() { "/" } else { &spec.cwd });
+    let ctx = Ctx {
+        fs,
+        world,
+        os,
+        env,
+        cwd,
+        user,
+        stdin: Vec::new(),
+        stdout: Out::new(Sink::Null, budget.clone()),
+        stderr: Out::new(Sink::Null, budget.clone()),
+        budget,
+        depth: 0,
+        argv0: spec.argv.first().cloned().unwrap_or_default(),
+    };
+    lang::server_of(&ctx, &spec.argv)
+}
+
 /// Runs one process to completion on `fs`: a `RUN` line or a container's
 /// main process. `HOME` is set from the user's entry when the environment
 /// has none, and `PATH` to runc's default.
