@@ -423,25 +423,9 @@ pub fn cp(ctx: &mut Ctx, argv: &[String]) -> i32 {
         no_clobber: o.has('n'),
     };
     let mut ops = o.operands.clone();
-    let target = match o.val('t') {
-        Some(t) => t.to_string(),
-        None => {
-            if ops.is_empty() {
-                return missing(ctx, &p, "file ");
-            }
-            if ops.len() == 1 {
-                if gnu(ctx) {
-                    ctx.err(format!(
-                        "{p}: missing destination file operand after '{}'\nTry '{p} --help' for more information.\n",
-                        ops[0]
-                    ));
-                } else {
-                    ctx.err(format!("{}\n", util::BANNER));
-                }
-                return 1;
-            }
-            ops.pop().unwrap_or_default()
-        }
+    let target = match target_operand(ctx, &p, o.val('t'), &mut ops) {
+        Ok(t) => t,
+        Err(status) => return status,
     };
     copy_or_move(
         ctx,
@@ -558,25 +542,9 @@ pub fn mv(ctx: &mut Ctx, argv: &[String]) -> i32 {
         Err(e) => return util::opt_error(ctx, &p, &e, 1),
     };
     let mut ops = o.operands.clone();
-    let target = match o.val('t') {
-        Some(t) => t.to_string(),
-        None => {
-            if ops.is_empty() {
-                return missing(ctx, &p, "file ");
-            }
-            if ops.len() == 1 {
-                if gnu(ctx) {
-                    ctx.err(format!(
-                        "{p}: missing destination file operand after '{}'\nTry '{p} --help' for more information.\n",
-                        ops[0]
-                    ));
-                } else {
-                    ctx.err(format!("{}\n", util::BANNER));
-                }
-                return 1;
-            }
-            ops.pop().unwrap_or_default()
-        }
+    let target = match target_operand(ctx, &p, o.val('t'), &mut ops) {
+        Ok(t) => t,
+        Err(status) => return status,
     };
     let no_clobber = o.has('n');
     copy_or_move(
@@ -1337,4 +1305,32 @@ fn mkdirs(ctx: &mut Ctx, abs: &str) -> Result<(), Errno> {
 /// Whether a kind is a directory (for callers outside this file).
 pub fn is_dir_kind(k: &Kind) -> bool {
     matches!(k, Kind::Dir)
+}
+
+/// The destination of `cp`/`mv`: `-t DIR`, else the last operand; with
+/// fewer than two operands, each tool's usage error (its exit status).
+fn target_operand(
+    ctx: &Ctx,
+    p: &str,
+    t: Option<&str>,
+    ops: &mut Vec<String>,
+) -> Result<String, i32> {
+    if let Some(t) = t {
+        return Ok(t.to_string());
+    }
+    if ops.is_empty() {
+        return Err(missing(ctx, p, "file "));
+    }
+    if ops.len() == 1 {
+        if gnu(ctx) {
+            ctx.err(format!(
+                "{p}: missing destination file operand after '{}'\nTry '{p} --help' for more information.\n",
+                ops[0]
+            ));
+        } else {
+            ctx.err(format!("{}\n", util::BANNER));
+        }
+        return Err(1);
+    }
+    Ok(ops.pop().unwrap_or_default())
 }
