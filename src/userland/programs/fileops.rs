@@ -1165,37 +1165,34 @@ pub fn install(ctx: &mut Ctx, argv: &[String]) -> i32 {
         },
         None => 0o755,
     };
-    let uid = match o.val('o') {
-        Some(u) => match util::parse_uid(ctx, u) {
-            Some(x) => Some(x),
-            None => {
-                ctx.err(if g {
-                    format!("{p}: invalid user '{u}'\n")
-                } else {
-                    format!("{p}: unknown user {u}\n")
-                });
-                return 1;
-            }
-        },
-        None => None,
+    // `-o`/`-g`: names through the image's files, each tool's error when
+    // unknown (a non-root caller's chown is refused per file below).
+    let id = |ctx: &Ctx, flag: char, what: &str| -> Result<Option<u32>, i32> {
+        let Some(v) = o.val(flag) else {
+            return Ok(None);
+        };
+        let found = if flag == 'o' {
+            util::parse_uid(ctx, v)
+        } else {
+            util::parse_gid(ctx, v)
+        };
+        found.map(Some).ok_or_else(|| {
+            ctx.err(if g {
+                format!("{p}: invalid {what} '{v}'\n")
+            } else {
+                format!("{p}: unknown {what} {v}\n")
+            });
+            1
+        })
     };
-    let gid = match o.val('g') {
-        Some(x) => match util::parse_gid(ctx, x) {
-            Some(x) => Some(x),
-            None => {
-                ctx.err(if g {
-                    format!("{p}: invalid group '{x}'\n")
-                } else {
-                    format!("{p}: unknown group {x}\n")
-                });
-                return 1;
-            }
-        },
-        None => None,
+    let uid = match id(ctx, 'o', "user") {
+        Ok(u) => u,
+        Err(s) => return s,
     };
-    if (uid.is_some() || gid.is_some()) && ctx.user.uid != 0 {
-        // Reported per file below as chown would.
-    }
+    let gid = match id(ctx, 'g', "group") {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
     let c = util::cred(ctx);
     let owner = (uid.or(Some(c.uid)), gid.or(Some(c.gid)));
     let cant = if g { "cannot" } else { "can't" };
