@@ -460,6 +460,26 @@ fn bb_deluser(ctx: &mut Ctx, argv: &[String]) -> i32 {
 /// real image has it when the fixture lacks it).
 const GSHADOW: (u32, u32, u32) = (0o640, 0, 42);
 
+/// shadow's `usermod`/`userdel` preamble: exactly one LOGIN operand, the
+/// shadow files writable, the user existing. Err is the exit status.
+fn existing_login(ctx: &Ctx, p: &str, ops: &[String]) -> Result<(String, util::Row), i32> {
+    if ops.len() != 1 {
+        ctx.err(format!("Usage: {p} [options] LOGIN\n"));
+        return Err(2);
+    }
+    if shadow_fail(ctx, p) {
+        return Err(1);
+    }
+    let name = ops[0].clone();
+    match util::user_row(ctx, &name) {
+        Some(row) => Ok((name, row)),
+        None => {
+            ctx.err(format!("{p}: user '{name}' does not exist\n"));
+            Err(6)
+        }
+    }
+}
+
 fn shadow_fail(ctx: &Ctx, p: &str) -> bool {
     if ctx.user.uid != 0 {
         ctx.err(format!(
@@ -744,17 +764,9 @@ pub fn usermod(ctx: &mut Ctx, argv: &[String]) -> i32 {
         Ok(o) => o,
         Err(e) => return util::opt_error(ctx, &p, &e, 2),
     };
-    if o.operands.len() != 1 {
-        ctx.err(format!("Usage: {p} [options] LOGIN\n"));
-        return 2;
-    }
-    if shadow_fail(ctx, &p) {
-        return 1;
-    }
-    let name = o.operands[0].clone();
-    let Some(row) = util::user_row(ctx, &name) else {
-        ctx.err(format!("{p}: user '{name}' does not exist\n"));
-        return 6;
+    let (name, row) = match existing_login(ctx, &p, &o.operands) {
+        Ok(x) => x,
+        Err(status) => return status,
     };
     let mut f = row.fields.clone();
     while f.len() < 7 {
@@ -848,17 +860,9 @@ pub fn userdel(ctx: &mut Ctx, argv: &[String]) -> i32 {
         Ok(o) => o,
         Err(e) => return util::opt_error(ctx, &p, &e, 2),
     };
-    if o.operands.len() != 1 {
-        ctx.err(format!("Usage: {p} [options] LOGIN\n"));
-        return 2;
-    }
-    if shadow_fail(ctx, &p) {
-        return 1;
-    }
-    let name = o.operands[0].clone();
-    let Some(row) = util::user_row(ctx, &name) else {
-        ctx.err(format!("{p}: user '{name}' does not exist\n"));
-        return 6;
+    let (name, row) = match existing_login(ctx, &p, &o.operands) {
+        Ok(x) => x,
+        Err(status) => return status,
     };
     for path in ["/etc/passwd", "/etc/shadow"] {
         rewrite(ctx, path, |l| {
