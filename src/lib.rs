@@ -16,6 +16,7 @@ pub mod grader;
 pub mod home;
 pub mod layer;
 pub mod reference;
+pub mod registry;
 pub mod repl;
 pub mod store;
 pub mod userland;
