@@ -22,7 +22,10 @@ Common Commands:
   ps          List containers
   build       Build an image from a Dockerfile
   pull        Download an image from a registry
+  push        Upload an image to a registry
   images      List images
+  login       Authenticate to a registry
+  logout      Log out from a registry
   version     Show the Docker version information
 
 Management Commands:
@@ -57,6 +60,7 @@ Commands:
   inspect     Display detailed information on one or more images
   ls          List images
   pull        Download an image from a registry
+  push        Upload an image to a registry
   rm          Remove one or more images
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
@@ -229,6 +233,15 @@ pub enum Docker {
     /// Download an image from a registry
     #[command(help_template = DOCKER_HELP, override_usage = "docker pull [OPTIONS] NAME[:TAG|@DIGEST]")]
     Pull(PullArgs),
+    /// Upload an image to a registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker push [OPTIONS] NAME[:TAG]")]
+    Push(PushArgs),
+    /// Authenticate to a registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker login [OPTIONS] [SERVER]")]
+    Login(LoginArgs),
+    /// Log out from a registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker logout [SERVER]")]
+    Logout(Positional),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     #[command(help_template = DOCKER_HELP, override_usage = "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag(Positional),
@@ -592,6 +605,9 @@ pub enum ImageCmd {
     /// Download an image from a registry
     #[command(help_template = DOCKER_HELP, override_usage = "docker image pull [OPTIONS] NAME[:TAG|@DIGEST]")]
     Pull(PullArgs),
+    /// Upload an image to a registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image push [OPTIONS] NAME[:TAG]")]
+    Push(PushArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     #[command(help_template = DOCKER_HELP, override_usage = "docker image tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag(Positional),
@@ -683,6 +699,36 @@ pub struct ImagesArgs {
     /// Format output using a custom template
     #[arg(long, value_name = "string")]
     pub format: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PushArgs {
+    /// Push all tags of an image to the repository
+    #[arg(short = 'a', long = "all-tags")]
+    pub all_tags: bool,
+    /// Suppress verbose output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Skip image signing
+    #[arg(long)]
+    pub disable_content_trust: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoginArgs {
+    /// Password
+    #[arg(short = 'p', long, value_name = "string")]
+    pub password: Option<String>,
+    /// Take the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Username
+    #[arg(short = 'u', long, value_name = "string")]
+    pub username: Option<String>,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

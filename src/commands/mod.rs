@@ -16,10 +16,12 @@ pub mod hint;
 pub mod history;
 pub mod images;
 pub mod inspect;
+pub mod login;
 pub mod logs;
 pub mod progress;
 pub mod ps;
 pub mod pull;
+pub mod push;
 pub mod restart;
 pub mod rm;
 pub mod rmi;
@@ -63,6 +65,12 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         | Docker::Image {
             cmd: Some(ImageCmd::Pull(a)),
         } => pull::run(s, a, io),
+        Docker::Push(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Push(a)),
+        } => push::run(s, a, io),
+        Docker::Login(a) => login::run(s, a, io),
+        Docker::Logout(a) => login::logout(s, a, io),
         Docker::Tag(a)
         | Docker::Image {
             cmd: Some(ImageCmd::Tag(a)),

@@ -1,4 +1,7 @@
-//! `docker pull NAME[:TAG]` from the simulated Docker Hub (the base-image catalog).
+//! `docker pull NAME[:TAG|@DIGEST]`: official images (`docker.io/library/…`)
+//! from the base-image catalog; everything else from the registry its
+//! domain routes to (`network::route`): the simulated Hub's user
+//! repositories, a `registry:2` container, a configured real registry.
 
 use crate::app::{Io, Session};
 use crate::catalog::Platform;
@@ -39,6 +42,17 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
         writeln!(io.out, "Using default tag: latest")?;
     }
     let engine = s.engine()?;
+    let official = r.domain() == "docker.io" && r.path().starts_with("library/");
+    if !official {
+        return pull_from_registry(s, &engine, &r, &a, &platform, io);
+    }
+    if a.all_tags {
+        writeln!(
+            io.err,
+            "imagelab: --all-tags is not available for the catalog's official images; name a tag"
+        )?;
+        return Ok(1);
+    }
     let pulled = match engine.pull(name, &platform) {
         Ok(p) => p,
         Err(e) => {
@@ -89,4 +103,107 @@ pub fn print_pulled(
         )?;
     }
     Ok(())
+}
+
+/// A pull from a registry (not the catalog).
+fn pull_from_registry(
+    s: &mut Session,
+    engine: &crate::engine::Engine,
+    r: &Reference,
+    a: &PullArgs,
+    platform: &Platform,
+    io: &mut Io,
+) -> anyhow::Result<i32> {
+    use crate::distribution::DistError;
+    let home = s.engine_home();
+    let route = match crate::network::route(&home, r.domain()) {
+        Ok(route) => route,
+        Err(e) => {
+            writeln!(io.err, "Error response from daemon: {e}")?;
+            return Ok(1);
+        }
+    };
+    let refs: Vec<Reference> = if a.all_tags {
+        if r.tag().is_some() || r.digest().is_some() {
+            writeln!(io.err, "tag can't be used with --all-tags/-a")?;
+            return Ok(1);
+        }
+        match route.registry.tags(r.path()) {
+            Ok(tags) => tags.iter().filter_map(|t| r.with_tag(t).ok()).collect(),
+            Err(e) => {
+                let e = DistError::Registry(e);
+                writeln!(
+                    io.err,
+                    "Error response from daemon: {}",
+                    pull_error(&e, r, &route.host)
+                )?;
+                return Ok(1);
+            }
+        }
+    } else {
+        vec![r.clone()]
+    };
+    if a.all_tags && !a.quiet {
+        writeln!(io.out, "Pulling from {}", r.path())?;
+    }
+    for one in &refs {
+        let pulled = match crate::distribution::pull(engine, route.registry.as_ref(), one, platform)
+        {
+            Ok(p) => p,
+            Err(e) => {
+                writeln!(
+                    io.err,
+                    "Error response from daemon: {}",
+                    pull_error(&e, one, &route.host)
+                )?;
+                return Ok(1);
+            }
+        };
+        if a.quiet {
+            writeln!(io.out, "{}", pulled.reference)?;
+            continue;
+        }
+        print_pulled(&mut *io.out, &pulled)?;
+        if !a.all_tags {
+            writeln!(io.out, "{}", pulled.reference)?;
+        }
+    }
+    if a.all_tags && !a.quiet {
+        writeln!(io.out, "{}", r.name())?;
+    }
+    Ok(0)
+}
+
+/// docker's words for a failed pull.
+fn pull_error(e: &crate::distribution::DistError, r: &Reference, host: &str) -> String {
+    use crate::distribution::DistError;
+    use crate::registry::{Code, RegistryError};
+    let shown = match (r.tag(), r.digest()) {
+        (_, Some(_)) | (Some(_), None) => r.familiar_string(),
+        (None, None) => format!("{}:latest", r.familiar_name()),
+    };
+    match e {
+        DistError::Registry(RegistryError::Spec { code, message, .. }) => match code {
+            Code::Unauthorized | Code::Denied | Code::NameUnknown if host == "docker.io" => {
+                format!(
+                    "pull access denied for {}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied",
+                    r.familiar_name()
+                )
+            }
+            Code::Unauthorized => format!(
+                "Head \"https://{host}/v2/{}/manifests/{}\": no basic auth credentials",
+                r.path(),
+                r.tag().unwrap_or("latest")
+            ),
+            Code::NameUnknown => format!(
+                "repository {} not found: name unknown: {message}",
+                r.familiar_name()
+            ),
+            Code::ManifestUnknown => {
+                format!("manifest for {shown} not found: manifest unknown: {message}")
+            }
+            _ => e.to_string(),
+        },
+        other => other.to_string(),
+    }
 }

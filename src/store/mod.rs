@@ -105,6 +105,36 @@ pub struct Split {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Part(pub u64, #[serde(default)] pub Option<u64>);
 
+/// The store's record of layers in registries.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Distribution {
+    /// diff_id → the compressed blobs it is known as.
+    #[serde(default)]
+    pub layers: BTreeMap<Digest, Vec<DistRecord>>,
+}
+
+/// One compressed form of a layer and where it was seen.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DistRecord {
+    /// The compressed blob's digest.
+    pub digest: Digest,
+    pub size: u64,
+    /// `docker.io`, `localhost:5000`.
+    pub registry: String,
+    /// `library/nginx`.
+    pub repository: String,
+}
+
+impl Distribution {
+    /// The diff_id a compressed blob is known to decompress to.
+    pub fn diff_id_of(&self, blob: &Digest) -> Option<&Digest> {
+        self.layers
+            .iter()
+            .find(|(_, rs)| rs.iter().any(|r| &r.digest == blob))
+            .map(|(d, _)| d)
+    }
+}
+
 /// When a new layer may take less than this share of its file bytes from a
 /// base layer, it is stored whole instead (and becomes a base itself).
 const MIN_REUSE: f64 = 0.5;
@@ -372,6 +402,94 @@ impl Store {
         let path = self.build_cache_path();
         let bytes = serde_json::to_vec(&cache).expect("cache serializes");
         home::write_atomic(&path, &bytes).map_err(io_err(&path))
+    }
+
+    fn distribution_path(&self) -> PathBuf {
+        self.root.join("distribution.json")
+    }
+
+    /// What the store knows of layers' compressed forms in registries
+    /// (docker's "v2 metadata"): a damaged file only costs recompressing.
+    pub fn distribution(&self) -> Distribution {
+        fs::read(self.distribution_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Records that `diff_id` was pushed or pulled as `blob` (one write).
+    pub fn record_distribution(&self, records: &[(Digest, DistRecord)]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
+        let mut d = self.distribution();
+        for (diff_id, r) in records {
+            let list = d.layers.entry(diff_id.clone()).or_default();
+            if !list.contains(r) {
+                list.push(r.clone());
+            }
+        }
+        let path = self.distribution_path();
+        let bytes = serde_json::to_vec(&d).expect("distribution serializes");
+        home::write_atomic(&path, &bytes).map_err(io_err(&path))
+    }
+
+    /// Stores an uncompressed layer tar exactly as given (a pulled or loaded
+    /// layer: its bytes are its diff_id). The tar must read as a tar and,
+    /// when `expected` is given, hash to it; otherwise nothing is stored.
+    /// Returns the diff_id and whether the layer was already there.
+    pub fn put_layer_tar(
+        &self,
+        r: &mut dyn Read,
+        expected: Option<&Digest>,
+    ) -> Result<(Digest, bool)> {
+        let tmp_dir = self.root.join("tmp");
+        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
+        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        io::copy(r, &mut w).map_err(io_err(tmp.path()))?;
+        let (d, tar_size, out) = w.finish();
+        out.into_inner()
+            .map_err(|e| io_err(tmp.path())(e.into_error()))?;
+        if let Some(exp) = expected
+            && exp != &d
+        {
+            return Err(StoreError::Corrupt {
+                digest: exp.clone(),
+                actual: d,
+                path: tmp.path().to_path_buf(),
+            });
+        }
+        if let Ok(head) = self.layer_head(&d)
+            && self.layer_intact(&d, &head)
+        {
+            return Ok((d, true));
+        }
+        use std::io::Seek;
+        tmp.as_file_mut()
+            .seek(io::SeekFrom::Start(0))
+            .map_err(io_err(tmp.path()))?;
+        let entries =
+            layer::read_tar(BufReader::new(tmp.as_file())).map_err(|e| StoreError::Io {
+                path: tmp.path().to_path_buf(),
+                source: io::Error::new(io::ErrorKind::InvalidData, format!("not a layer tar: {e}")),
+            })?;
+        let target = self.layer_tar_path(&d);
+        tmp.persist(&target).map_err(|e| StoreError::Io {
+            path: target.clone(),
+            source: e.error,
+        })?;
+        let _ = fs::remove_file(self.layer_skel_path(&d));
+        self.write_layer_meta(&LayerMeta {
+            diff_id: d.clone(),
+            size: layer::content_size(&entries),
+            tar_size,
+            recipe: None,
+            entries: entries.iter().map(IndexEntry::of).collect(),
+            contents: Vec::new(),
+            split: None,
+        })?;
+        Ok((d, false))
     }
 
     fn context_cache_path(&self, key: &Digest) -> PathBuf {

@@ -1,0 +1,361 @@
+//! Push and pull: the engine's images to and from any [`Registry`], as the
+//! daemon does it. A push compresses each layer (gzip, mtime 0, so the same
+//! layer always gives the same blob) unless the registry already has it —
+//! known from the store's distribution records (docker's "v2 metadata"),
+//! checked with a `HEAD`, or mounted from another repository of the same
+//! registry — then pushes the config and a schema 2 manifest. A pull reads
+//! the manifest (choosing a platform from an index), skips layers the store
+//! has, streams the rest through gunzip into the store (verified against the
+//! config's diff_ids) and tags the image. Nothing here prints.
+
+use crate::digest::{Digest, HashingWriter};
+use crate::engine::{Engine, EngineError, Pulled};
+use crate::reference::Reference;
+use crate::registry::{Manifest, RefSpec, Registry, RegistryError, VerifyingReader, media};
+use crate::store::{DistRecord, StoreError};
+use std::io::{self, Read, Seek, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DistError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("no matching manifest for {0} in the manifest list entries")]
+    NoMatchingManifest(String),
+    #[error("{0}")]
+    BadImage(String),
+}
+
+pub type Result<T> = std::result::Result<T, DistError>;
+
+/// What happened to one layer in a push.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayerPush {
+    Pushed,
+    Exists,
+    /// Mounted from another repository of the registry.
+    Mounted(String),
+}
+
+/// What `push` did.
+#[derive(Debug)]
+pub struct Pushed {
+    /// diff_id and outcome, bottom layer first.
+    pub layers: Vec<(Digest, LayerPush)>,
+    pub digest: Digest,
+    /// The manifest's length.
+    pub size: usize,
+}
+
+/// Serialises JSON as distribution's schema 2 manifests are: indented by
+/// three spaces.
+pub fn manifest_json(v: &serde_json::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"   ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    serde::Serialize::serialize(v, &mut ser).expect("json serializes");
+    out
+}
+
+/// Streams a layer's uncompressed tar into `w` (regenerated for catalog
+/// layers, read and verified for stored ones).
+fn write_layer_tar(engine: &Engine, diff_id: &Digest, w: &mut dyn Write) -> Result<()> {
+    let meta = engine.store.layer_meta(diff_id)?;
+    if meta.recipe.is_some() {
+        let entries = engine.layer_entries(diff_id)?;
+        crate::layer::write_tar(&entries, w)?;
+        return Ok(());
+    }
+    let r = engine.store.open_layer(diff_id)?;
+    let mut r = VerifyingReader::new(io::BufReader::with_capacity(1 << 20, r), diff_id.clone());
+    io::copy(&mut r, w)?;
+    Ok(())
+}
+
+/// Compresses a layer into a temporary file: its digest, size and the file.
+fn compress_layer(engine: &Engine, diff_id: &Digest) -> Result<(Digest, u64, std::fs::File)> {
+    let dir = engine.store.root().join("tmp");
+    let mut file = tempfile::tempfile_in(&dir)?;
+    let hw = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, &mut file));
+    let mut gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(hw, flate2::Compression::fast());
+    write_layer_tar(engine, diff_id, &mut gz)?;
+    let hw = gz.finish()?;
+    let (digest, size, buf) = hw.finish();
+    buf.into_inner().map_err(|e| e.into_error())?;
+    file.seek(io::SeekFrom::Start(0))?;
+    Ok((digest, size, file))
+}
+
+/// Pushes image `id` to `repo:tag` of `reg` (named `host`).
+pub fn push(
+    engine: &Engine,
+    reg: &dyn Registry,
+    host: &str,
+    repo: &str,
+    tag: &str,
+    id: &Digest,
+) -> Result<Pushed> {
+    let image = engine.image(id)?;
+    let diff_ids = crate::engine::diff_ids_of(&image.config);
+    let known = engine.store.distribution();
+    let mut layers = Vec::new();
+    let mut descriptors = Vec::new();
+    let mut records = Vec::new();
+    for d in &diff_ids {
+        let mut done = None;
+        let candidates: Vec<&DistRecord> = known
+            .layers
+            .get(d)
+            .map(|rs| rs.iter().filter(|r| r.registry == host).collect())
+            .unwrap_or_default();
+        // The same repository first, then a mount from another one.
+        for r in candidates.iter().filter(|r| r.repository == repo) {
+            if let Some(size) = reg.stat_blob(repo, &r.digest)? {
+                done = Some((r.digest.clone(), size, LayerPush::Exists));
+                break;
+            }
+        }
+        if done.is_none() {
+            for r in candidates.iter().filter(|r| r.repository != repo) {
+                if reg.mount_blob(repo, &r.repository, &r.digest)? {
+                    done = Some((
+                        r.digest.clone(),
+                        r.size,
+                        LayerPush::Mounted(r.repository.clone()),
+                    ));
+                    break;
+                }
+            }
+        }
+        let (blob, size, state) = match done {
+            Some(x) => x,
+            None => {
+                let (blob, size, file) = compress_layer(engine, d)?;
+                if reg.stat_blob(repo, &blob)?.is_some() {
+                    (blob, size, LayerPush::Exists)
+                } else {
+                    let mut r = io::BufReader::with_capacity(1 << 20, file);
+                    reg.put_blob(repo, Some(&blob), &mut r)?;
+                    (blob, size, LayerPush::Pushed)
+                }
+            }
+        };
+        records.push((
+            d.clone(),
+            DistRecord {
+                digest: blob.clone(),
+                size,
+                registry: host.to_string(),
+                repository: repo.to_string(),
+            },
+        ));
+        descriptors.push(serde_json::json!({
+            "mediaType": media::DOCKER_LAYER,
+            "size": size,
+            "digest": blob.to_string(),
+        }));
+        layers.push((d.clone(), state));
+    }
+    if reg.stat_blob(repo, id)?.is_none() {
+        reg.put_blob(repo, Some(id), &mut &image.config_bytes[..])?;
+    }
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media::DOCKER_MANIFEST,
+        "config": {
+            "mediaType": media::DOCKER_CONFIG,
+            "size": image.config_bytes.len(),
+            "digest": id.to_string(),
+        },
+        "layers": descriptors,
+    });
+    let bytes = manifest_json(&manifest);
+    let digest = reg.put_manifest(
+        repo,
+        &RefSpec::Tag(tag.to_string()),
+        media::DOCKER_MANIFEST,
+        &bytes,
+    )?;
+    engine.store.record_distribution(&records)?;
+    let dref = format!("{host}/{repo}@{digest}");
+    engine
+        .store
+        .update(|idx| -> std::result::Result<(), StoreError> {
+            idx.digests.insert(dref.clone(), id.clone());
+            Ok(())
+        })?;
+    Ok(Pushed {
+        layers,
+        digest,
+        size: bytes.len(),
+    })
+}
+
+/// Reads a manifest for `platform`, following an index.
+pub fn resolve_manifest(
+    reg: &dyn Registry,
+    repo: &str,
+    reference: &RefSpec,
+    platform: &crate::catalog::Platform,
+) -> Result<(Manifest, Manifest)> {
+    let top = reg.get_manifest(repo, reference)?;
+    if !media::is_index(&top.media_type) {
+        return Ok((top.clone(), top));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&top.bytes)
+        .map_err(|e| DistError::BadImage(format!("manifest list: {e}")))?;
+    let want_variant = platform.variant.as_deref();
+    let chosen = v["manifests"].as_array().into_iter().flatten().find(|m| {
+        let p = &m["platform"];
+        p["os"].as_str() == Some(platform.os.as_str())
+            && p["architecture"].as_str() == Some(platform.architecture.as_str())
+            && (want_variant.is_none() || p["variant"].as_str() == want_variant)
+    });
+    let Some(d) = chosen
+        .and_then(|m| m["digest"].as_str())
+        .and_then(|d| Digest::parse(d).ok())
+    else {
+        return Err(DistError::NoMatchingManifest(platform.to_string()));
+    };
+    let m = reg.get_manifest(repo, &RefSpec::Digest(d))?;
+    Ok((top, m))
+}
+
+/// Pulls `r` (its domain routed to `reg`) for `platform`.
+pub fn pull(
+    engine: &Engine,
+    reg: &dyn Registry,
+    r: &Reference,
+    platform: &crate::catalog::Platform,
+) -> Result<Pulled> {
+    let host = r.domain().to_string();
+    let repo = r.path().to_string();
+    let reference = match (r.digest(), r.tag()) {
+        (Some(d), _) => RefSpec::Digest(d.clone()),
+        (None, Some(t)) => RefSpec::Tag(t.to_string()),
+        (None, None) => RefSpec::Tag("latest".into()),
+    };
+    let (top, m) = resolve_manifest(reg, &repo, &reference, platform)?;
+    let v: serde_json::Value = serde_json::from_slice(&m.bytes)
+        .map_err(|e| DistError::BadImage(format!("manifest {}: {e}", m.digest)))?;
+    let config_digest = v["config"]["digest"]
+        .as_str()
+        .and_then(|d| Digest::parse(d).ok())
+        .ok_or_else(|| DistError::BadImage(format!("manifest {} has no config", m.digest)))?;
+    let mut config_bytes = Vec::new();
+    reg.get_blob(&repo, &config_digest)?
+        .read_to_end(&mut config_bytes)?;
+    let config: serde_json::Value = serde_json::from_slice(&config_bytes)
+        .map_err(|e| DistError::BadImage(format!("image config {config_digest}: {e}")))?;
+    let diff_ids = crate::engine::diff_ids_of(&config);
+    let blobs: Vec<(Digest, String, u64)> = v["layers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some((
+                Digest::parse(l["digest"].as_str()?).ok()?,
+                l["mediaType"].as_str().unwrap_or_default().to_string(),
+                l["size"].as_u64().unwrap_or(0),
+            ))
+        })
+        .collect();
+    if blobs.len() != diff_ids.len() {
+        return Err(DistError::BadImage(format!(
+            "manifest {} lists {} layers, its config {}",
+            m.digest,
+            blobs.len(),
+            diff_ids.len()
+        )));
+    }
+    let before = engine.index()?;
+    let mut layers = Vec::new();
+    let mut records = Vec::new();
+    let mut sizes = Vec::new();
+    for ((blob, mt, size), diff_id) in blobs.iter().zip(&diff_ids) {
+        let had = engine.store.has_layer(diff_id);
+        if !had {
+            let body = reg.get_blob(&repo, blob)?;
+            let body = io::BufReader::with_capacity(1 << 20, body);
+            let mut r: Box<dyn Read> = if mt.ends_with("tar") {
+                Box::new(body)
+            } else if mt.ends_with("zstd") {
+                Box::new(
+                    ruzstd::decoding::StreamingDecoder::new(body)
+                        .map_err(|e| DistError::BadImage(format!("layer {blob}: {e}")))?,
+                )
+            } else {
+                Box::new(flate2::read::GzDecoder::new(body))
+            };
+            engine.store.put_layer_tar(&mut r, Some(diff_id))?;
+        }
+        records.push((
+            diff_id.clone(),
+            DistRecord {
+                digest: blob.clone(),
+                size: *size,
+                registry: host.clone(),
+                repository: repo.clone(),
+            },
+        ));
+        sizes.push((diff_id.clone(), engine.store.layer_size(diff_id)?));
+        layers.push((blob.clone(), had));
+    }
+    let id = engine.store.put_blob(&config_bytes)?;
+    if id != config_digest {
+        return Err(DistError::BadImage(format!(
+            "image config {config_digest} hashes to {id}"
+        )));
+    }
+    engine.store.record_distribution(&records)?;
+    let img_platform = crate::catalog::Platform {
+        os: config["os"].as_str().unwrap_or("linux").to_string(),
+        architecture: config["architecture"]
+            .as_str()
+            .unwrap_or("amd64")
+            .to_string(),
+        variant: config["variant"].as_str().map(str::to_string),
+    };
+    let summary = crate::engine::summary_of(&config, &sizes, None, &img_platform);
+    let tagged = r.tag().is_some() || r.digest().is_none();
+    let r = if tagged {
+        r.clone().with_default_tag()
+    } else {
+        r.clone()
+    };
+    let key = r.to_string();
+    let dkey = r.repository().with_digest(top.digest.clone()).to_string();
+    let up_to_date = if tagged {
+        before.tags.get(&key) == Some(&id)
+    } else {
+        before.digests.get(&dkey) == Some(&id)
+    };
+    let now = crate::home::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    engine
+        .store
+        .update(|idx| -> std::result::Result<(), StoreError> {
+            idx.images.entry(id.clone()).or_insert(summary);
+            if tagged {
+                idx.tags.insert(key.clone(), id.clone());
+            }
+            idx.digests.insert(dkey.clone(), id.clone());
+            if !up_to_date && let Some(s) = idx.images.get_mut(&id) {
+                s.last_tag_time = Some(now.clone());
+            }
+            Ok(())
+        })?;
+    Ok(Pulled {
+        reference: r,
+        id,
+        layers,
+        digest: top.digest,
+        up_to_date,
+    })
+}

@@ -1,0 +1,139 @@
+//! Registries end to end through the REPL's session: `registry:2` as a
+//! container on localhost:5000, push and pull with docker's lines, the
+//! simulated Docker Hub's login and namespace rules, and the store's
+//! distribution records (a second push of the same layers is metadata only).
+
+mod common;
+use common::Lab;
+
+fn snap(lab: &Lab, name: &str, text: String) {
+    let name = format!("registry_{name}");
+    lab.settings().bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn app_image(lab: &mut Lab) {
+    lab.write("Dockerfile", "FROM alpine:3.20\nRUN echo hi > /hi.txt\n");
+    lab.ok("docker build -q -t app .");
+}
+
+#[test]
+fn push_to_a_local_registry_container_then_pull_back() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker tag app localhost:5000/app:1.0");
+    let o = lab.run("docker push localhost:5000/app:1.0");
+    assert_eq!(o.code, 1, "no registry yet");
+    snap(&lab, "push_refused", o.both());
+    lab.ok("docker run -d -p 5000:5000 --name registry registry:2");
+    let o = lab.run("docker push localhost:5000/app:1.0");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "push_first", o.both());
+    let again = lab.run("docker push localhost:5000/app:1.0");
+    snap(&lab, "push_again", again.both());
+    lab.ok("docker tag app localhost:5000/team/other");
+    let o = lab.run("docker push localhost:5000/team/other");
+    snap(&lab, "push_mounted_default_tag", o.both());
+    lab.ok("docker rmi localhost:5000/app:1.0");
+    let o = lab.run("docker pull localhost:5000/app:1.0");
+    snap(&lab, "pull_back", o.both());
+    let o = lab.run("docker pull localhost:5000/app:1.0");
+    assert!(
+        o.stdout
+            .contains("Status: Image is up to date for localhost:5000/app:1.0")
+    );
+    let o = lab.run("docker image inspect -f '{{json .RepoDigests}}' app");
+    snap(&lab, "repo_digests", o.both());
+    let o = lab.run("docker pull localhost:5000/nope");
+    assert_eq!(o.code, 1);
+    snap(&lab, "pull_unknown_repo", o.both());
+    let o = lab.run("docker pull localhost:5000/app:2.0");
+    snap(&lab, "pull_unknown_tag", o.both());
+    // Stopping the registry refuses pushes again; the data stays with the
+    // container (no volume) until it is removed.
+    lab.ok("docker stop registry");
+    let o = lab.run("docker push localhost:5000/app:1.0");
+    assert!(o.stderr.contains("connection refused"), "{}", o.both());
+    lab.ok("docker start registry");
+    lab.ok("docker pull localhost:5000/app:1.0");
+}
+
+#[test]
+fn a_volume_keeps_registry_data_across_containers() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker run -d -p 5000:5000 -v regdata:/var/lib/registry --name r1 registry:2");
+    lab.ok("docker tag app localhost:5000/app");
+    lab.ok("docker push localhost:5000/app");
+    lab.ok("docker rm -f r1");
+    lab.ok("docker run -d -p 5000:5000 -v regdata:/var/lib/registry --name r2 registry:2");
+    lab.ok("docker rmi localhost:5000/app");
+    lab.ok("docker pull localhost:5000/app");
+    lab.ok("docker rm -f r2");
+    lab.ok("docker run -d -p 5000:5000 --name r3 registry:2");
+    let o = lab.run("docker pull localhost:5000/app");
+    assert_eq!(o.code, 1, "a fresh registry has nothing: {}", o.both());
+}
+
+#[test]
+fn push_of_a_missing_tag_names_it() {
+    let mut lab = Lab::new();
+    lab.ok("docker run -d -p 5000:5000 registry:2");
+    let o = lab.run("docker push localhost:5000/nothing");
+    assert_eq!(o.code, 1);
+    snap(&lab, "push_missing_tag", o.both());
+}
+
+#[test]
+fn docker_hub_needs_a_login_and_ones_own_namespace() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker tag app student1/app:1.0");
+    let o = lab.run("docker push student1/app:1.0");
+    assert_eq!(o.code, 1);
+    snap(&lab, "hub_push_denied", o.both());
+    let o = lab.run("docker login -u student1 -p s3cret");
+    assert_eq!(o.code, 0);
+    snap(&lab, "hub_login", o.both());
+    let cfg = std::fs::read_to_string(lab.home().join("docker/config.json")).unwrap();
+    assert!(cfg.contains("\"https://index.docker.io/v1/\""), "{cfg}");
+    assert!(
+        cfg.contains("c3R1ZGVudDE6czNjcmV0"),
+        "base64 of student1:s3cret: {cfg}"
+    );
+    let o = lab.run("docker push student1/app:1.0");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "hub_push", o.both());
+    lab.ok("docker tag app someoneelse/app");
+    let o = lab.run("docker push someoneelse/app");
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("denied: requested access to the resource is denied")
+    );
+    let o = lab.run("docker logout");
+    snap(&lab, "hub_logout", o.both());
+    let o = lab.run("docker login -u student1 -p wrong");
+    assert_eq!(o.code, 1);
+    snap(&lab, "hub_login_wrong_password", o.both());
+    // Public by default: pullable without a login.
+    lab.ok("docker rmi student1/app:1.0");
+    let o = lab.run("docker pull student1/app:1.0");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker pull student1/nothing");
+    snap(&lab, "hub_pull_unknown", o.both());
+}
+
+#[test]
+fn login_reads_the_password_from_stdin() {
+    let mut lab = Lab::new();
+    lab.write("pw.txt", "s3cret\n");
+    let o = lab.run("docker login --password-stdin < pw.txt");
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "Must provide --username with --password-stdin\n");
+    let o = lab.run("docker login -u student1 --password-stdin < pw.txt");
+    assert_eq!(o.code, 0, "{}", o.both());
+    assert!(!o.stderr.contains("Using --password"));
+    let o = lab.run("docker login localhost:5000 -u a -p b");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("connection refused"), "{}", o.both());
+}
