@@ -26,6 +26,7 @@ Common Commands:
   images      List images
   login       Authenticate to a registry
   logout      Log out from a registry
+  search      Search Docker Hub for images
   version     Show the Docker version information
 
 Management Commands:
@@ -242,6 +243,9 @@ pub enum Docker {
     /// Log out from a registry
     #[command(help_template = DOCKER_HELP, override_usage = "docker logout [SERVER]")]
     Logout(Positional),
+    /// Search Docker Hub for images
+    #[command(help_template = DOCKER_HELP, override_usage = "docker search [OPTIONS] TERM")]
+    Search(SearchArgs),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     #[command(help_template = DOCKER_HELP, override_usage = "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
     Tag(Positional),
@@ -714,6 +718,24 @@ pub struct PushArgs {
     /// Skip image signing
     #[arg(long)]
     pub disable_content_trust: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SearchArgs {
+    /// Filter output based on conditions provided
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+    /// Pretty-print search using a Go template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+    /// Max number of search results
+    #[arg(long, value_name = "int")]
+    pub limit: Option<i64>,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

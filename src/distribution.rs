@@ -13,7 +13,7 @@ use crate::engine::{Engine, EngineError, Pulled};
 use crate::reference::Reference;
 use crate::registry::{Manifest, RefSpec, Registry, RegistryError, VerifyingReader, media};
 use crate::store::{DistRecord, StoreError};
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DistError {
@@ -78,10 +78,13 @@ fn write_layer_tar(engine: &Engine, diff_id: &Digest, w: &mut dyn Write) -> Resu
 }
 
 /// Compresses a layer into a temporary file: its digest, size and the file.
-fn compress_layer(engine: &Engine, diff_id: &Digest) -> Result<(Digest, u64, std::fs::File)> {
+fn compress_layer(
+    engine: &Engine,
+    diff_id: &Digest,
+) -> Result<(Digest, u64, tempfile::NamedTempFile)> {
     let dir = engine.store.root().join("tmp");
-    let mut file = tempfile::tempfile_in(&dir)?;
-    let hw = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, &mut file));
+    let file = tempfile::NamedTempFile::new_in(&dir)?;
+    let hw = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file.as_file()));
     let mut gz = flate2::GzBuilder::new()
         .mtime(0)
         .write(hw, flate2::Compression::fast());
@@ -89,7 +92,6 @@ fn compress_layer(engine: &Engine, diff_id: &Digest) -> Result<(Digest, u64, std
     let hw = gz.finish()?;
     let (digest, size, buf) = hw.finish();
     buf.into_inner().map_err(|e| e.into_error())?;
-    file.seek(io::SeekFrom::Start(0))?;
     Ok((digest, size, file))
 }
 
@@ -141,8 +143,7 @@ pub fn push(
                 if reg.stat_blob(repo, &blob)?.is_some() {
                     (blob, size, LayerPush::Exists)
                 } else {
-                    let mut r = io::BufReader::with_capacity(1 << 20, file);
-                    reg.put_blob(repo, Some(&blob), &mut r)?;
+                    reg.put_blob_file(repo, &blob, file)?;
                     (blob, size, LayerPush::Pushed)
                 }
             }

@@ -137,3 +137,30 @@ fn login_reads_the_password_from_stdin() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("connection refused"), "{}", o.both());
 }
+
+#[test]
+fn search_lists_official_and_pushed_public_repositories() {
+    let mut lab = Lab::new();
+    let o = lab.run("docker search nginx");
+    snap(&lab, "search_nginx", o.both());
+    let o = lab.run("docker search --filter is-official=true --filter stars=1000 --limit 5 o");
+    snap(&lab, "search_filtered", o.both());
+    let o = lab
+        .run("docker search --no-trunc --format '{{.Name}}|{{.StarCount}}|{{.IsOfficial}}' alpine");
+    snap(&lab, "search_format", o.both());
+    let o = lab.run("docker search --filter color=blue nginx");
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "Error response from daemon: invalid filter 'color'\n"
+    );
+    let o = lab.run("docker search --limit 0 nginx");
+    assert_eq!(o.code, 1);
+    // A learner's public repository is found once pushed.
+    app_image(&mut lab);
+    lab.ok("docker login -u student1 -p s3cret");
+    lab.ok("docker tag app student1/webshop");
+    lab.ok("docker push student1/webshop");
+    let o = lab.run("docker search webshop");
+    snap(&lab, "search_pushed", o.both());
+}

@@ -26,6 +26,7 @@ pub mod restart;
 pub mod rm;
 pub mod rmi;
 pub mod run;
+pub mod search;
 pub mod start;
 pub mod stop;
 pub mod tag;
@@ -71,6 +72,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         } => push::run(s, a, io),
         Docker::Login(a) => login::run(s, a, io),
         Docker::Logout(a) => login::logout(s, a, io),
+        Docker::Search(a) => search::run(s, a, io),
         Docker::Tag(a)
         | Docker::Image {
             cmd: Some(ImageCmd::Tag(a)),

@@ -264,23 +264,6 @@ impl LocalRegistry {
         Ok((digest, size))
     }
 
-    /// Stores a blob from a file of the caller's that is known to hold
-    /// `digest` (verified here): hard-linked when the file system allows,
-    /// so the store and the registry share the bytes.
-    pub fn put_blob_file(&self, repo: &str, digest: &Digest, path: &Path) -> Result<u64> {
-        self.check(repo, Action::Push)?;
-        let size = match self.has_blob_data(digest) {
-            Some(size) => size,
-            None => {
-                let f = fs::File::open(path).map_err(io_err(path))?;
-                let mut r = super::VerifyingReader::new(io::BufReader::new(f), digest.clone());
-                self.store_blob(Some(digest), &mut r)?.1
-            }
-        };
-        self.write_link(&self.layer_link(repo, digest), digest)?;
-        Ok(size)
-    }
-
     /// The manifest a tag points at.
     fn tag_target(&self, repo: &str, tag: &str) -> Option<Digest> {
         self.read_link(&self.tag_dir(repo, tag).join("current/link"))
@@ -485,6 +468,43 @@ impl Registry for LocalRegistry {
         Ok((d, size))
     }
 
+    /// Takes the file by rename (same file system: the engine's temporary
+    /// folder and the registry live in one home), else copies and verifies.
+    fn put_blob_file(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        file: tempfile::NamedTempFile,
+    ) -> Result<u64> {
+        self.check(repo, Action::Push)?;
+        let size = match self.has_blob_data(digest) {
+            Some(size) => size,
+            None => {
+                let target = self.blob_data(digest);
+                let dir = target.parent().expect("blob has a folder");
+                fs::create_dir_all(dir).map_err(io_err(dir))?;
+                let size = file
+                    .as_file()
+                    .metadata()
+                    .map_err(io_err(file.path()))?
+                    .len();
+                match file.persist_noclobber(&target) {
+                    Ok(_) => size,
+                    Err(e) => {
+                        let f = e.file.reopen().map_err(io_err(e.file.path()))?;
+                        let mut r = super::VerifyingReader::new(
+                            io::BufReader::with_capacity(1 << 20, f),
+                            digest.clone(),
+                        );
+                        self.store_blob(Some(digest), &mut r)?.1
+                    }
+                }
+            }
+        };
+        self.write_link(&self.layer_link(repo, digest), digest)?;
+        Ok(size)
+    }
+
     fn mount_blob(&self, repo: &str, from: &str, digest: &Digest) -> Result<bool> {
         self.check(repo, Action::Push)?;
         if self.check(from, Action::Pull).is_err() || !self.linked(from, digest) {
@@ -580,7 +600,17 @@ impl Registry for LocalRegistry {
                 return Err(RegistryError::with_detail(code, r.to_string()));
             }
         }
-        self.store_blob(Some(&digest), &mut &bytes[..])?;
+        // A manifest pushed again under the same tag changes nothing: no
+        // write (each link is a synced rename).
+        if let RefSpec::Tag(t) = reference
+            && self.tag_target(repo, t).as_ref() == Some(&digest)
+            && self.read_link(&self.revision_link(repo, &digest)).as_ref() == Some(&digest)
+        {
+            return Ok(digest);
+        }
+        if self.has_blob_data(&digest) != Some(bytes.len() as u64) {
+            self.store_blob(Some(&digest), &mut &bytes[..])?;
+        }
         self.write_link(&self.revision_link(repo, &digest), &digest)?;
         if let RefSpec::Tag(t) = reference {
             let dir = self.tag_dir(repo, t);

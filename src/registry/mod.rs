@@ -276,6 +276,23 @@ pub trait Registry {
         body: &mut dyn Read,
     ) -> Result<(Digest, u64)>;
 
+    /// Uploads a finished temporary file whose sha256 the caller computed
+    /// while writing it (`digest`). The in-process registry takes the file
+    /// by rename when it can; others stream it (and verify).
+    fn put_blob_file(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        file: tempfile::NamedTempFile,
+    ) -> Result<u64> {
+        let f = file.reopen().map_err(|e| RegistryError::Io {
+            path: file.path().to_path_buf(),
+            source: e,
+        })?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, f);
+        Ok(self.put_blob(repo, Some(digest), &mut r)?.1)
+    }
+
     /// `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<repo>`: links a
     /// blob another repository has; `false` when it could not (the caller
     /// uploads instead).

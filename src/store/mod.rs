@@ -424,11 +424,16 @@ impl Store {
         }
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
         let mut d = self.distribution();
+        let mut changed = false;
         for (diff_id, r) in records {
             let list = d.layers.entry(diff_id.clone()).or_default();
             if !list.contains(r) {
                 list.push(r.clone());
+                changed = true;
             }
+        }
+        if !changed {
+            return Ok(());
         }
         let path = self.distribution_path();
         let bytes = serde_json::to_vec(&d).expect("distribution serializes");
