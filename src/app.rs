@@ -234,6 +234,25 @@ impl Session {
         let words = &words[n..];
         let saved = std::mem::replace(&mut self.line_vars, prefix);
         // `trivy`, `hadolint` and friends arrive with their issues.
+        let daemon_word = match words.first().map(String::as_str) {
+            Some("systemctl" | "service") => true,
+            Some("sudo") => matches!(
+                words.get(1).map(String::as_str),
+                Some("systemctl" | "service")
+            ),
+            _ => false,
+        };
+        if daemon_word {
+            let code = match commands::daemon::run(self, words, io) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writeln!(io.err, "error: {e}");
+                    1
+                }
+            };
+            self.line_vars = saved;
+            return code;
+        }
         if matches!(words.first().map(String::as_str), Some("curl" | "wget")) {
             let code = match commands::curl::run(self, words, io) {
                 Ok(c) => c,

@@ -210,6 +210,106 @@ pub fn hub(home: &Path) -> LocalRegistry {
     )
 }
 
+/// The lab machine's own name and address: registries published on it are
+/// reached by these names too, but as remote hosts (TLS expected unless
+/// listed in `insecure-registries`).
+pub const LAB_HOSTNAME: &str = "labhost";
+pub const LAB_IP: &str = "10.0.2.15";
+
+/// The daemon's configuration as docker reads `/etc/docker/daemon.json`
+/// (only the keys imagelab acts on are typed; unknown keys are kept).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct DaemonConfig {
+    #[serde(default, rename = "insecure-registries")]
+    pub insecure_registries: Vec<String>,
+    #[serde(default, rename = "registry-mirrors")]
+    pub registry_mirrors: Vec<String>,
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where the learner edits the daemon's config (`/etc/docker/daemon.json`).
+pub fn daemon_json(home: &Path) -> PathBuf {
+    home.join("etc/docker/daemon.json")
+}
+
+/// The config the daemon read at its last (re)start.
+fn daemon_applied(home: &Path) -> PathBuf {
+    home.join("daemon.applied.json")
+}
+
+/// The configuration in force.
+pub fn daemon_config(home: &Path) -> DaemonConfig {
+    std::fs::read(daemon_applied(home))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Reads `/etc/docker/daemon.json` as dockerd does at start and puts it in
+/// force; a file that does not parse is an error naming it (and nothing
+/// changes).
+pub fn apply_daemon_config(home: &Path) -> Result<(), RouteError> {
+    let p = daemon_json(home);
+    let bytes = match std::fs::read(&p) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => b"{}".to_vec(),
+        Err(e) => {
+            return Err(RouteError::BadSettings {
+                path: p,
+                message: e.to_string(),
+            });
+        }
+    };
+    let bad = |message: String| RouteError::BadSettings {
+        path: PathBuf::from("/etc/docker/daemon.json"),
+        message,
+    };
+    let cfg: DaemonConfig = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "unable to configure the Docker daemon with file /etc/docker/daemon.json: {e}"
+        ))
+    })?;
+    for r in &cfg.insecure_registries {
+        if r.contains("://") {
+            return Err(bad(format!(
+                "insecure registry {r} should not contain '://'"
+            )));
+        }
+    }
+    crate::home::write_atomic(&daemon_applied(home), &bytes).map_err(|e| RouteError::BadSettings {
+        path: daemon_applied(home),
+        message: e.to_string(),
+    })
+}
+
+fn daemon_down(home: &Path) -> PathBuf {
+    home.join("daemon.down")
+}
+
+/// Whether the simulated daemon is up (it is, unless stopped or failed).
+pub fn daemon_running(home: &Path) -> bool {
+    !daemon_down(home).exists()
+}
+
+pub fn set_daemon_running(home: &Path, up: bool) -> std::io::Result<()> {
+    if up {
+        match std::fs::remove_file(daemon_down(home)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    } else {
+        std::fs::create_dir_all(home)?;
+        crate::home::write_atomic(&daemon_down(home), b"")
+    }
+}
+
+/// Whether `host` names the lab machine by its name or address.
+fn is_lab_host(host: &str) -> bool {
+    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    h == LAB_HOSTNAME || h == LAB_IP
+}
+
 /// `<home>/registries.json`.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -355,7 +455,64 @@ pub fn route(home: &Path, host: &str) -> Result<Route, RouteError> {
             remote: None,
         });
     }
+    if is_lab_host(host) {
+        let port = host
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .unwrap_or(443);
+        let insecure = daemon_config(home)
+            .insecure_registries
+            .iter()
+            .any(|r| r == host || cidr_holds(r, host));
+        let Some(c) = registry_container(home, port)? else {
+            let scheme = if insecure { "http" } else { "https" };
+            return Err(RouteError::Unreachable(format!(
+                "Get \"{scheme}://{host}/v2/\": dial tcp {LAB_IP}:{port}: connect: connection refused"
+            )));
+        };
+        if !insecure {
+            return Err(RouteError::Unreachable(format!(
+                "Get \"https://{host}/v2/\": http: server gave HTTP response to HTTPS client"
+            )));
+        }
+        let user = credentials(home, host).map(|(u, _)| u);
+        let reg = LocalRegistry::new(
+            &container_registry_root(home, &c),
+            container_policy(&c, user),
+        );
+        return Ok(Route {
+            host: host.to_string(),
+            registry: Box::new(reg),
+            remote: None,
+        });
+    }
     Err(RouteError::Unreachable(no_such_host(host)))
+}
+
+/// Whether an `insecure-registries` entry in CIDR form (`10.0.2.0/24`)
+/// holds the host's address.
+fn cidr_holds(entry: &str, host: &str) -> bool {
+    let Some((net, bits)) = entry.split_once('/') else {
+        return false;
+    };
+    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let ip = if h == LAB_HOSTNAME { LAB_IP } else { h };
+    let (Ok(net), Ok(ip), Ok(bits)) = (
+        net.parse::<std::net::Ipv4Addr>(),
+        ip.parse::<std::net::Ipv4Addr>(),
+        bits.parse::<u32>(),
+    ) else {
+        return false;
+    };
+    if bits > 32 {
+        return false;
+    }
+    let mask = if bits == 0 {
+        0
+    } else {
+        u32::MAX << (32 - bits)
+    };
+    (u32::from(net) & mask) == (u32::from(ip) & mask)
 }
 
 /// The HTTP client for a real registry (see `registry::client`).

@@ -164,3 +164,39 @@ fn search_lists_official_and_pushed_public_repositories() {
     let o = lab.run("docker search webshop");
     snap(&lab, "search_pushed", o.both());
 }
+
+#[test]
+fn a_registry_on_the_lab_host_needs_insecure_registries_and_a_daemon_restart() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker run -d -p 5000:5000 --restart=always --name registry registry:2");
+    lab.ok("docker run -d -p 5001:5000 --name second registry:2");
+    lab.ok("docker tag app labhost:5000/app");
+    let o = lab.run("docker push labhost:5000/app");
+    assert_eq!(o.code, 1);
+    snap(&lab, "push_https_to_http", o.both());
+    // A daemon.json that does not parse leaves the daemon down.
+    lab.ok("echo '{\"insecure-registries\": [labhost:5000]}' > /etc/docker/daemon.json");
+    let o = lab.run("systemctl restart docker");
+    assert_eq!(o.code, 1);
+    snap(&lab, "daemon_bad_json", o.both());
+    let o = lab.run("docker images");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("Is the docker daemon running?"));
+    lab.ok("echo '{\"insecure-registries\": [\"labhost:5000\", \"10.0.2.0/24\"]}' > /etc/docker/daemon.json");
+    lab.ok("systemctl restart docker");
+    let o = lab.ok("cat /etc/docker/daemon.json");
+    assert!(o.stdout.contains("labhost:5000"));
+    // The restart stopped the container without a restart policy.
+    let o = lab.ok("docker ps --format '{{.Names}}'");
+    assert_eq!(o.stdout, "registry\n");
+    let o = lab.run("docker push labhost:5000/app");
+    assert_eq!(o.code, 0, "{}", o.both());
+    lab.ok("docker start second");
+    lab.ok("docker tag app 10.0.2.15:5001/app");
+    lab.ok("docker push 10.0.2.15:5001/app");
+    lab.ok("docker tag app nowhere.example:5000/app");
+    let o = lab.run("docker push nowhere.example:5000/app");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("lookup nowhere.example"), "{}", o.both());
+}

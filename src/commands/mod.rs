@@ -7,6 +7,7 @@ pub mod check;
 pub mod container;
 pub mod container_start;
 pub mod curl;
+pub mod daemon;
 pub mod diff;
 pub mod exec;
 pub mod exercises;
@@ -40,6 +41,13 @@ use std::path::Path;
 
 /// Dispatches a `docker ...` line.
 pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32> {
+    if d.cmd.is_some() && !crate::network::daemon_running(&s.engine_home()) {
+        writeln!(
+            io.err,
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+        )?;
+        return Ok(1);
+    }
     let Some(cmd) = d.cmd else {
         if d.version {
             writeln!(
