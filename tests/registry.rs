@@ -200,3 +200,41 @@ fn a_registry_on_the_lab_host_needs_insecure_registries_and_a_daemon_restart() {
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("lookup nowhere.example"), "{}", o.both());
 }
+
+#[test]
+fn the_grader_asks_the_registry_what_it_holds() {
+    use imagelab::exercise::RegistryCond;
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker pull alpine:3.20");
+    lab.ok("docker run -d -p 5000:5000 --name registry registry:2");
+    lab.ok("docker tag alpine:3.20 localhost:5000/myapp:1.0");
+    lab.ok("docker push localhost:5000/myapp:1.0");
+    let engine = lab.session.engine().unwrap();
+    let remembered = std::collections::BTreeMap::new();
+    let work = lab.work();
+    let facts = imagelab::grader::Facts {
+        engine: &engine,
+        workspace: &work,
+        remembered: &remembered,
+    };
+    let check = |reference: &str, image: Option<&str>| {
+        imagelab::grader::check_cond(
+            &imagelab::exercise::Cond::RegistryHas(RegistryCond {
+                reference: reference.into(),
+                image: image.map(str::to_string),
+            }),
+            &facts,
+        )
+    };
+    assert_eq!(
+        check("localhost:5000/myapp:1.0", Some("alpine:3.20")),
+        Ok(())
+    );
+    let e = check("localhost:5000/myapp:1.0", Some("app")).unwrap_err();
+    assert!(e.contains("not app"), "{e}");
+    let e = check("localhost:5000/myapp:2.0", None).unwrap_err();
+    assert!(e.contains("manifest unknown"), "{e}");
+    let e = check("localhost:5001/myapp:1.0", None).unwrap_err();
+    assert!(e.contains("connection refused"), "{e}");
+}

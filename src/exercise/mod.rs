@@ -98,6 +98,10 @@ pub enum Cond {
         image: String,
         count: usize,
     },
+    /// A registry holds the reference (a tag or a digest), asked through
+    /// the same routing `docker pull` uses; with `image`, the pushed
+    /// manifest's config is that local image.
+    RegistryHas(RegistryCond),
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
@@ -115,6 +119,7 @@ pub struct CondDoc {
     file: Option<FileCond>,
     answer: Option<AnswerCond>,
     layers_at_most: Option<LayersCond>,
+    registry_has: Option<RegistryCond>,
     all: Option<Vec<Cond>>,
     any: Option<Vec<Cond>>,
     not: Option<Box<Cond>>,
@@ -155,6 +160,9 @@ impl TryFrom<CondDoc> for Cond {
                 count: v.count,
             });
         }
+        if let Some(v) = d.registry_has {
+            found.push(Cond::RegistryHas(v));
+        }
         if let Some(v) = d.all {
             found.push(Cond::All(v));
         }
@@ -166,10 +174,20 @@ impl TryFrom<CondDoc> for Cond {
         }
         match found.len() {
             1 => Ok(found.pop().expect("one")),
-            0 => Err("a condition needs one of image_exists, image_absent, same_image, config, file, answer, layers_at_most, all, any, not".into()),
+            0 => Err("a condition needs one of image_exists, image_absent, same_image, config, file, answer, layers_at_most, registry_has, all, any, not".into()),
             _ => Err("a condition has exactly one key; combine several with all/any".into()),
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryCond {
+    /// `localhost:5000/app:1.0`, `student1/app` (Docker Hub).
+    pub reference: String,
+    /// A local image the pushed manifest's config must be.
+    #[serde(default)]
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -299,6 +317,10 @@ pub fn builtin() -> Vec<Exercise> {
         (
             "exercises/inspect-format.yaml",
             include_str!("../../exercises/inspect-format.yaml"),
+        ),
+        (
+            "exercises/push-local-registry.yaml",
+            include_str!("../../exercises/push-local-registry.yaml"),
         ),
     ];
     FILES

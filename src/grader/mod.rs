@@ -94,10 +94,17 @@ impl Facts<'_> {
     }
 }
 
+/// Evaluates one condition on its own (for tests and tools): Ok when it
+/// holds, else the nearest fact found.
+pub fn check_cond(c: &Cond, f: &Facts) -> Result<(), String> {
+    eval(c, f)
+}
+
 /// Ok when the condition holds; otherwise the nearest fact found.
 fn eval(c: &Cond, f: &Facts) -> Result<(), String> {
     match c {
         Cond::ImageExists(n) => f.image(n).map(|_| ()),
+        Cond::RegistryHas(rc) => registry_has(rc, f),
         Cond::ImageAbsent(n) => match f.image(n) {
             Ok(img) => Err(format!("{n} still exists (image {})", img.id.short())),
             Err(_) => Ok(()),
@@ -227,5 +234,41 @@ fn show(v: &serde_json::Value) -> String {
         "nothing".into()
     } else {
         v.to_string()
+    }
+}
+
+/// Whether a registry holds a reference (and, if asked, which image).
+fn registry_has(rc: &crate::exercise::RegistryCond, f: &Facts) -> Result<(), String> {
+    use crate::registry::RefSpec;
+    let name = f.name(&rc.reference);
+    let r = crate::reference::Reference::parse(name)
+        .map_err(|e| format!("{name} is not a reference: {e}"))?;
+    let route = crate::network::route(&f.engine.home, r.domain())
+        .map_err(|e| format!("no registry answers for {}: {e}", r.domain()))?;
+    let spec = match (r.digest(), r.tag()) {
+        (Some(d), _) => RefSpec::Digest(d.clone()),
+        (None, t) => RefSpec::Tag(t.unwrap_or("latest").to_string()),
+    };
+    let platform = crate::engine::host_platform();
+    let (_, m) =
+        crate::distribution::resolve_manifest(route.registry.as_ref(), r.path(), &spec, &platform)
+            .map_err(|e| format!("{} has no {name}: {e}", r.domain()))?;
+    let Some(want) = &rc.image else {
+        return Ok(());
+    };
+    let img = f.image(want)?;
+    let v: serde_json::Value = serde_json::from_slice(&m.bytes).unwrap_or_default();
+    let config = v["config"]["digest"].as_str().unwrap_or_default();
+    if config == img.id.to_string() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} in the registry is image {}, not {want} ({})",
+            config
+                .trim_start_matches("sha256:")
+                .get(..12)
+                .unwrap_or(config),
+            img.id.short()
+        ))
     }
 }
