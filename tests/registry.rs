@@ -238,3 +238,27 @@ fn the_grader_asks_the_registry_what_it_holds() {
     let e = check("localhost:5001/myapp:1.0", None).unwrap_err();
     assert!(e.contains("connection refused"), "{e}");
 }
+
+#[test]
+fn all_tags_push_and_pull() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker run -d -p 5000:5000 registry:2");
+    lab.ok("docker tag app localhost:5000/multi:a");
+    lab.ok("docker tag app localhost:5000/multi:b");
+    let o = lab.run("docker push --all-tags localhost:5000/multi");
+    snap(&lab, "push_all_tags", o.both());
+    lab.ok("docker rmi localhost:5000/multi:a localhost:5000/multi:b");
+    let o = lab.run("docker pull -a localhost:5000/multi");
+    snap(&lab, "pull_all_tags", o.both());
+    let digest = lab
+        .run("docker image inspect -f '{{index .RepoDigests 0}}' localhost:5000/multi:a")
+        .stdout
+        .trim()
+        .to_string();
+    lab.ok("docker rmi localhost:5000/multi:a localhost:5000/multi:b");
+    let o = lab.run(&format!("docker pull {digest}"));
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}'");
+    snap(&lab, "pulled_by_digest", o.both());
+}

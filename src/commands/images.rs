@@ -180,9 +180,17 @@ fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters
                 summary,
             });
         }
-        if out.is_empty() {
-            // Digest-only references show their repository with tag <none>.
+        {
+            // A repository known only by digest (pulled by digest, or its
+            // tag moved on) shows with tag <none>, as docker lists it.
+            let tagged: Vec<&str> = tags
+                .iter()
+                .filter_map(|t| crate::reference::split_canonical_tag(t).map(|(n, _)| n))
+                .collect();
             for d in &digests {
+                if d.split_once('@').is_some_and(|(n, _)| tagged.contains(&n)) {
+                    continue;
+                }
                 if let Ok(r) = Reference::parse(d) {
                     out.push(Row {
                         id: id.clone(),

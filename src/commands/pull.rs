@@ -38,7 +38,7 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
         },
         None => crate::engine::host_platform(),
     };
-    if r.tag().is_none() && r.digest().is_none() && !a.quiet {
+    if r.tag().is_none() && r.digest().is_none() && !a.quiet && !a.all_tags {
         writeln!(io.out, "Using default tag: latest")?;
     }
     let engine = s.engine()?;
@@ -143,9 +143,6 @@ fn pull_from_registry(
     } else {
         vec![r.clone()]
     };
-    if a.all_tags && !a.quiet {
-        writeln!(io.out, "Pulling from {}", r.path())?;
-    }
     for one in &refs {
         let pulled = match crate::distribution::pull(engine, route.registry.as_ref(), one, platform)
         {
