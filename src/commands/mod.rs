@@ -20,6 +20,7 @@ pub mod logs;
 pub mod progress;
 pub mod ps;
 pub mod pull;
+pub mod registry;
 pub mod restart;
 pub mod rm;
 pub mod rmi;
