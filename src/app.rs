@@ -281,6 +281,7 @@ impl Session {
             Line::Check { json } => commands::check::run(self, json, io),
             Line::Hint => commands::hint::run(self, io),
             Line::Progress => commands::progress::run(self, io),
+            Line::Registry { cmd } => commands::registry::run(self, cmd, io),
             Line::Grade {
                 exercise,
                 script,

@@ -146,6 +146,11 @@ pub enum Line {
     Hint,
     /// Completion and best score per exercise
     Progress,
+    /// The lab's registry over HTTP (distribution's API)
+    Registry {
+        #[command(subcommand)]
+        cmd: RegistryCmd,
+    },
     /// Grade a transcript in a fresh sandbox (for classrooms)
     Grade {
         #[arg(long)]
@@ -207,6 +212,19 @@ pub enum ExercisesCmd {
     Show { id: String },
     /// Prove exercises are gradable: schema, reference solution, blank attempt
     Validate { dir: Option<PathBuf> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistryCmd {
+    /// Serve <home>/registry over HTTP until killed
+    Serve {
+        /// Address to listen on (loopback unless told otherwise)
+        #[arg(long, default_value = "127.0.0.1:5000")]
+        addr: String,
+        /// Allow deleting blobs and manifests (REGISTRY_STORAGE_DELETE_ENABLED)
+        #[arg(long)]
+        delete_enabled: bool,
+    },
 }
 
 /// `docker ...`: the global docker flags, then the verb.

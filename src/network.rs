@@ -516,8 +516,11 @@ fn cidr_holds(entry: &str, host: &str) -> bool {
 }
 
 /// The HTTP client for a real registry (see `registry::client`).
-fn remote(url: &str, _creds: Option<(String, String)>) -> Result<Box<dyn Registry>, RouteError> {
-    Err(RouteError::Unreachable(format!(
-        "{url}: the HTTP registry client is not built yet"
-    )))
+fn remote(url: &str, creds: Option<(String, String)>) -> Result<Box<dyn Registry>, RouteError> {
+    crate::registry::client::RemoteRegistry::new(url, creds)
+        .map(|r| Box::new(r) as Box<dyn Registry>)
+        .map_err(|e| RouteError::BadSettings {
+            path: PathBuf::from("registries.json"),
+            message: format!("remote {url}: {e}"),
+        })
 }

@@ -23,6 +23,7 @@ pub mod progress;
 pub mod ps;
 pub mod pull;
 pub mod push;
+pub mod registry;
 pub mod restart;
 pub mod rm;
 pub mod rmi;

@@ -11,7 +11,9 @@
 //! in-process registry for every operation, for the HTTP server's callers
 //! the same as for the engine. Nothing here prints.
 
+pub mod client;
 pub mod local;
+pub mod server;
 
 use crate::digest::Digest;
 use std::io::Read;
