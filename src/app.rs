@@ -264,6 +264,17 @@ impl Session {
             self.line_vars = saved;
             return code;
         }
+        if words.first().map(String::as_str) == Some("cosign") {
+            let code = match commands::cosign::run(self, words, io) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = writeln!(io.err, "Error: {e}");
+                    1
+                }
+            };
+            self.line_vars = saved;
+            return code;
+        }
         let code = match cli::parse_line(words) {
             Ok(line) => self.dispatch(line, io),
             Err(e) => report_parse_error(words, e, io),

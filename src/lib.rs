@@ -20,5 +20,6 @@ pub mod network;
 pub mod reference;
 pub mod registry;
 pub mod repl;
+pub mod signing;
 pub mod store;
 pub mod userland;

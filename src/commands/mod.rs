@@ -6,6 +6,7 @@ pub mod builder;
 pub mod check;
 pub mod container;
 pub mod container_start;
+pub mod cosign;
 pub mod curl;
 pub mod daemon;
 pub mod diff;
