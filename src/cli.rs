@@ -610,6 +610,7 @@ pub struct BuilderPruneArgs {
 
 #[derive(Subcommand, Debug)]
 #[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)]
 pub enum ImageCmd {
     /// Build an image from a Dockerfile
     #[command(help_template = DOCKER_HELP, override_usage = "docker image build [OPTIONS] PATH | URL | -")]
@@ -885,6 +886,7 @@ Run 'docker manifest COMMAND --help' for more information on a command.
 
 #[derive(Subcommand, Debug)]
 #[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)]
 pub enum BuildxCmd {
     /// Start a build
     #[command(visible_alias = "b", help_template = DOCKER_HELP, override_usage = "docker buildx build [OPTIONS] PATH | URL | -")]

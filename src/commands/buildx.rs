@@ -413,6 +413,9 @@ fn platform_name(p: &Platform) -> String {
     }
 }
 
+/// Each pushed image's (manifest, config) digests, and the index's.
+type PushedDigests = (Vec<(Digest, Digest)>, Option<Digest>);
+
 /// Pushes the built images under `r`: one OCI manifest, or an index of
 /// them. Returns (manifest, config) digests and the index's digest.
 fn push_one(
@@ -421,7 +424,7 @@ fn push_one(
     r: &Reference,
     images: &[(Platform, Digest)],
     multi: bool,
-) -> Result<(Vec<(Digest, Digest)>, Option<Digest>), String> {
+) -> Result<PushedDigests, String> {
     let route = crate::network::route(home, r.domain()).map_err(|e| e.to_string())?;
     let reg = route.registry.as_ref();
     let tag = r.tag().unwrap_or("latest");
@@ -545,7 +548,7 @@ fn imagetools_inspect(s: &Session, name: &str, raw: bool, io: &mut Io) -> anyhow
 fn aligned_prefixed(lines: &[(&str, String)]) -> String {
     lines
         .iter()
-        .map(|(l, v)| format!("  {:<11}{v}\n", l))
+        .map(|(l, v)| format!("  {l:<11}{v}\n"))
         .collect()
 }
 

@@ -36,7 +36,7 @@ pub fn run(s: &mut Session, cmd: Option<ManifestCmd>, io: &mut Io) -> anyhow::Re
         )?;
         return Ok(1);
     }
-    let (r, m) = match super::buildx::fetch(s, name) {
+    let (_, m) = match super::buildx::fetch(s, name) {
         Ok(x) => x,
         Err(e) if e.contains("manifest unknown") || e.contains("name unknown") => {
             writeln!(io.err, "no such manifest: {}", name_of(name))?;
@@ -47,7 +47,6 @@ pub fn run(s: &mut Session, cmd: Option<ManifestCmd>, io: &mut Io) -> anyhow::Re
             return Ok(1);
         }
     };
-    let _ = r;
     let v: serde_json::Value = serde_json::from_slice(&m.bytes)?;
     let out = if media::is_index(&m.media_type) {
         let entries: Vec<serde_json::Value> = v["manifests"]
