@@ -30,8 +30,10 @@ Common Commands:
   version     Show the Docker version information
 
 Management Commands:
+  buildx*     Docker Buildx
   container   Manage containers
   image       Manage images
+  manifest    Manage Docker image manifests and manifest lists
   volume      Manage volumes
 
 Commands:
@@ -321,6 +323,18 @@ pub enum Docker {
     /// Inspect changes to files or directories on a container's filesystem
     #[command(help_template = DOCKER_HELP, override_usage = "docker diff CONTAINER")]
     Diff(Positional),
+    /// Docker Buildx
+    #[command(override_help = BUILDX_USAGE)]
+    Buildx {
+        #[command(subcommand)]
+        cmd: Option<BuildxCmd>,
+    },
+    /// Manage Docker image manifests and manifest lists
+    #[command(override_help = MANIFEST_USAGE)]
+    Manifest {
+        #[command(subcommand)]
+        cmd: Option<ManifestCmd>,
+    },
     /// Manage containers
     #[command(override_help = CONTAINER_USAGE)]
     Container {
@@ -614,6 +628,7 @@ pub struct BuilderPruneArgs {
 
 #[derive(Subcommand, Debug)]
 #[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)]
 pub enum ImageCmd {
     /// Build an image from a Dockerfile
     #[command(help_template = DOCKER_HELP, override_usage = "docker image build [OPTIONS] PATH | URL | -")]
@@ -697,6 +712,15 @@ pub struct BuildArgs {
     /// Secret to expose to the build (format: "id=mysecret[,src=/local/secret]")
     #[arg(long = "secret", value_name = "stringArray")]
     pub secret: Vec<String>,
+    /// Shorthand for "--output=type=registry"
+    #[arg(long)]
+    pub push: bool,
+    /// Shorthand for "--output=type=docker"
+    #[arg(long)]
+    pub load: bool,
+    /// Override the configured builder instance
+    #[arg(long, value_name = "string")]
+    pub builder: Option<String>,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }
@@ -829,6 +853,195 @@ pub struct InspectArgs {
     /// Return JSON for specified type
     #[arg(long = "type", value_name = "string")]
     pub kind: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+pub const BUILDX_USAGE: &str = "
+Usage:  docker buildx [OPTIONS] COMMAND
+
+Extended build capabilities with BuildKit
+
+Options:
+      --builder string   Override the configured builder instance
+
+Management Commands:
+  imagetools  Commands to work on images in registry
+
+Commands:
+  build       Start a build
+  create      Create a new builder instance
+  inspect     Inspect current builder instance
+  ls          List builder instances
+  rm          Remove one or more builder instances
+  use         Set the current builder instance
+
+Run 'docker buildx COMMAND --help' for more information on a command.
+";
+
+pub const MANIFEST_USAGE: &str = "
+Usage:  docker manifest COMMAND
+
+The **docker manifest** command has subcommands for managing image manifests and
+manifest lists. A manifest list allows you to use one name to refer to the same image
+built for multiple architectures.
+
+To see help for a subcommand, use:
+
+    docker manifest CMD --help
+
+For full details on using docker manifest lists, see the registry v2 specification.
+
+Commands:
+  annotate    Add additional information to a local image manifest
+  create      Create a local manifest list for annotating and pushing to a registry
+  inspect     Display an image manifest, or manifest list
+  push        Push a manifest list to a repository
+  rm          Delete one or more manifest lists from local storage
+
+Run 'docker manifest COMMAND --help' for more information on a command.
+";
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+#[allow(clippy::large_enum_variant)]
+pub enum BuildxCmd {
+    /// Start a build
+    #[command(visible_alias = "b", help_template = DOCKER_HELP, override_usage = "docker buildx build [OPTIONS] PATH | URL | -")]
+    Build(BuildArgs),
+    /// Create a new builder instance
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx create [OPTIONS] [CONTEXT|ENDPOINT]")]
+    Create(BuildxCreateArgs),
+    /// List builder instances
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx ls")]
+    Ls(Positional),
+    /// Set the current builder instance
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx use [OPTIONS] NAME")]
+    Use(Positional),
+    /// Inspect current builder instance
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx inspect [NAME]")]
+    Inspect(BuildxInspectArgs),
+    /// Remove one or more builder instances
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx rm [OPTIONS] [NAME] [NAME...]")]
+    Rm(Positional),
+    /// Commands to work on images in registry
+    Imagetools {
+        #[command(subcommand)]
+        cmd: Option<ImagetoolsCmd>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildxCreateArgs {
+    /// Builder instance name
+    #[arg(long, value_name = "string")]
+    pub name: Option<String>,
+    /// Driver to use (available: "docker-container", "kubernetes", "remote")
+    #[arg(long, value_name = "string")]
+    pub driver: Option<String>,
+    /// Set the current builder instance
+    #[arg(long = "use")]
+    pub use_it: bool,
+    /// Boot builder after creation
+    #[arg(long)]
+    pub bootstrap: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BuildxInspectArgs {
+    /// Ensure builder has booted before inspecting
+    #[arg(long)]
+    pub bootstrap: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum ImagetoolsCmd {
+    /// Show details of an image in the registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker buildx imagetools inspect [OPTIONS] NAME")]
+    Inspect(ImagetoolsInspectArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImagetoolsInspectArgs {
+    /// Show original, unformatted JSON manifest
+    #[arg(long)]
+    pub raw: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum ManifestCmd {
+    /// Display an image manifest, or manifest list
+    #[command(help_template = DOCKER_HELP, override_usage = "docker manifest inspect [OPTIONS] [MANIFEST_LIST] MANIFEST")]
+    Inspect(ManifestInspectArgs),
+    /// Create a local manifest list for annotating and pushing to a registry
+    #[command(help_template = DOCKER_HELP, override_usage = "docker manifest create MANIFEST_LIST MANIFEST [MANIFEST...]")]
+    Create(ManifestCreateArgs),
+    /// Add additional information to a local image manifest
+    #[command(help_template = DOCKER_HELP, override_usage = "docker manifest annotate [OPTIONS] MANIFEST_LIST MANIFEST")]
+    Annotate(ManifestAnnotateArgs),
+    /// Push a manifest list to a repository
+    #[command(help_template = DOCKER_HELP, override_usage = "docker manifest push [OPTIONS] MANIFEST_LIST")]
+    Push(ManifestPushArgs),
+    /// Delete one or more manifest lists from local storage
+    #[command(help_template = DOCKER_HELP, override_usage = "docker manifest rm MANIFEST_LIST [MANIFEST_LIST...]")]
+    Rm(Positional),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManifestCreateArgs {
+    /// Amend an existing manifest list
+    #[arg(short = 'a', long)]
+    pub amend: bool,
+    /// Allow communication with an insecure registry
+    #[arg(long)]
+    pub insecure: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManifestAnnotateArgs {
+    /// Set architecture
+    #[arg(long, value_name = "string")]
+    pub arch: Option<String>,
+    /// Set operating system
+    #[arg(long, value_name = "string")]
+    pub os: Option<String>,
+    /// Set architecture variant
+    #[arg(long, value_name = "string")]
+    pub variant: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManifestPushArgs {
+    /// Remove the local manifest list after push
+    #[arg(short = 'p', long)]
+    pub purge: bool,
+    /// Allow push to an insecure registry
+    #[arg(long)]
+    pub insecure: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ManifestInspectArgs {
+    /// Allow communication with an insecure registry
+    #[arg(long)]
+    pub insecure: bool,
+    /// Output additional info including layers and platform
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

@@ -95,15 +95,33 @@ fn compress_layer(
     Ok((digest, size, file))
 }
 
-/// Pushes image `id` to `repo:tag` of `reg` (named `host`).
-pub fn push(
+/// Which manifest format a push writes: docker's schema 2 (`docker push`)
+/// or OCI (BuildKit's image exporter, `buildx build --push`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Docker,
+    Oci,
+}
+
+/// An image's blobs uploaded and its manifest written, not yet put.
+pub struct Uploaded {
+    pub layers: Vec<(Digest, LayerPush)>,
+    pub media_type: &'static str,
+    pub manifest: Vec<u8>,
+    records: Vec<(Digest, DistRecord)>,
+}
+
+/// Uploads image `id`'s layers and config to `repo` of `reg` (named
+/// `host`) and writes its manifest (not put: the caller puts it by tag or
+/// by digest, then calls [`Uploaded::commit`]).
+pub fn upload(
     engine: &Engine,
     reg: &dyn Registry,
     host: &str,
     repo: &str,
-    tag: &str,
     id: &Digest,
-) -> Result<Pushed> {
+    format: Format,
+) -> Result<Uploaded> {
     let image = engine.image(id)?;
     let diff_ids = crate::engine::diff_ids_of(&image.config);
     let known = engine.store.distribution();
@@ -157,34 +175,91 @@ pub fn push(
                 repository: repo.to_string(),
             },
         ));
-        descriptors.push(serde_json::json!({
-            "mediaType": media::DOCKER_LAYER,
-            "size": size,
-            "digest": blob.to_string(),
-        }));
+        descriptors.push(match format {
+            Format::Docker => serde_json::json!({
+                "mediaType": media::DOCKER_LAYER,
+                "size": size,
+                "digest": blob.to_string(),
+            }),
+            Format::Oci => serde_json::json!({
+                "mediaType": media::OCI_LAYER,
+                "digest": blob.to_string(),
+                "size": size,
+            }),
+        });
         layers.push((d.clone(), state));
     }
     if reg.stat_blob(repo, id)?.is_none() {
         reg.put_blob(repo, Some(id), &mut &image.config_bytes[..])?;
     }
-    let manifest = serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": media::DOCKER_MANIFEST,
-        "config": {
-            "mediaType": media::DOCKER_CONFIG,
-            "size": image.config_bytes.len(),
-            "digest": id.to_string(),
-        },
-        "layers": descriptors,
-    });
-    let bytes = manifest_json(&manifest);
+    let (media_type, manifest) = match format {
+        Format::Docker => (
+            media::DOCKER_MANIFEST,
+            manifest_json(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": media::DOCKER_MANIFEST,
+                "config": {
+                    "mediaType": media::DOCKER_CONFIG,
+                    "size": image.config_bytes.len(),
+                    "digest": id.to_string(),
+                },
+                "layers": descriptors,
+            })),
+        ),
+        Format::Oci => (
+            media::OCI_MANIFEST,
+            oci_json(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": media::OCI_MANIFEST,
+                "config": {
+                    "mediaType": media::OCI_CONFIG,
+                    "digest": id.to_string(),
+                    "size": image.config_bytes.len(),
+                },
+                "layers": descriptors,
+            })),
+        ),
+    };
+    Ok(Uploaded {
+        layers,
+        media_type,
+        manifest,
+        records,
+    })
+}
+
+impl Uploaded {
+    /// Records where the layers now are (for later pushes' mounts and
+    /// `Layer already exists`).
+    pub fn commit(&self, engine: &Engine) -> Result<()> {
+        engine.store.record_distribution(&self.records)?;
+        Ok(())
+    }
+}
+
+/// Serialises JSON as BuildKit writes OCI manifests and indexes
+/// (`json.MarshalIndent` with two spaces).
+pub fn oci_json(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec_pretty(v).expect("json serializes")
+}
+
+/// Pushes image `id` to `repo:tag` of `reg` (named `host`).
+pub fn push(
+    engine: &Engine,
+    reg: &dyn Registry,
+    host: &str,
+    repo: &str,
+    tag: &str,
+    id: &Digest,
+) -> Result<Pushed> {
+    let up = upload(engine, reg, host, repo, id, Format::Docker)?;
     let digest = reg.put_manifest(
         repo,
         &RefSpec::Tag(tag.to_string()),
-        media::DOCKER_MANIFEST,
-        &bytes,
+        up.media_type,
+        &up.manifest,
     )?;
-    engine.store.record_distribution(&records)?;
+    up.commit(engine)?;
     let dref = format!("{host}/{repo}@{digest}");
     engine
         .store
@@ -193,10 +268,121 @@ pub fn push(
             Ok(())
         })?;
     Ok(Pushed {
-        layers,
+        layers: up.layers,
+        digest,
+        size: up.manifest.len(),
+    })
+}
+
+/// One image of a multi-platform push, as pushed by digest.
+#[derive(Clone, Debug)]
+pub struct PlatformManifest {
+    pub platform: crate::catalog::Platform,
+    pub media_type: String,
+    pub digest: Digest,
+    pub size: usize,
+    /// The image's config digest (its ID in the store).
+    pub config: Digest,
+}
+
+/// What `push_index` did.
+#[derive(Debug)]
+pub struct PushedIndex {
+    pub manifests: Vec<PlatformManifest>,
+    pub digest: Digest,
+    pub size: usize,
+}
+
+/// `buildx build --push` for several platforms: each image pushed as an OCI
+/// manifest by digest, then an OCI image index listing them (with their
+/// platforms) put under `tag`.
+pub fn push_index(
+    engine: &Engine,
+    reg: &dyn Registry,
+    host: &str,
+    repo: &str,
+    tag: &str,
+    images: &[(crate::catalog::Platform, Digest)],
+) -> Result<PushedIndex> {
+    let mut manifests = Vec::new();
+    for (platform, id) in images {
+        let up = upload(engine, reg, host, repo, id, Format::Oci)?;
+        let digest = Digest::of(&up.manifest);
+        reg.put_manifest(
+            repo,
+            &RefSpec::Digest(digest.clone()),
+            up.media_type,
+            &up.manifest,
+        )?;
+        up.commit(engine)?;
+        manifests.push(PlatformManifest {
+            platform: platform.clone(),
+            media_type: up.media_type.to_string(),
+            digest,
+            size: up.manifest.len(),
+            config: id.clone(),
+        });
+    }
+    let entries: Vec<serde_json::Value> = manifests
+        .iter()
+        .map(|m| {
+            let mut p = serde_json::json!({
+                "architecture": m.platform.architecture,
+                "os": m.platform.os,
+            });
+            if let Some(v) = index_variant(&m.platform) {
+                p["variant"] = serde_json::Value::String(v.to_string());
+            }
+            serde_json::json!({
+                "mediaType": m.media_type,
+                "digest": m.digest.to_string(),
+                "size": m.size,
+                "platform": p,
+            })
+        })
+        .collect();
+    let bytes = oci_json(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media::OCI_INDEX,
+        "manifests": entries,
+    }));
+    let digest = reg.put_manifest(
+        repo,
+        &RefSpec::Tag(tag.to_string()),
+        media::OCI_INDEX,
+        &bytes,
+    )?;
+    Ok(PushedIndex {
+        manifests,
         digest,
         size: bytes.len(),
     })
+}
+
+/// The variant an index entry carries: containerd normalises `arm64/v8`
+/// to plain `arm64`, as BuildKit writes it.
+fn index_variant(p: &crate::catalog::Platform) -> Option<&str> {
+    match (p.architecture.as_str(), p.variant.as_deref()) {
+        ("arm64", Some("v8")) => None,
+        (_, v) => v,
+    }
+}
+
+/// Whether an index entry's platform is `want` (an entry for `arm64` with
+/// no variant is `arm64/v8`).
+pub fn platform_matches(entry: &serde_json::Value, want: &crate::catalog::Platform) -> bool {
+    let norm = |arch: &str, v: Option<&str>| -> Option<String> {
+        match (arch, v) {
+            ("arm64", None) => Some("v8".into()),
+            (_, v) => v.map(str::to_string),
+        }
+    };
+    let arch = entry["architecture"].as_str().unwrap_or_default();
+    entry["os"].as_str() == Some(want.os.as_str())
+        && arch == want.architecture
+        && (want.variant.is_none()
+            || norm(arch, entry["variant"].as_str())
+                == norm(&want.architecture, want.variant.as_deref()))
 }
 
 /// Reads a manifest for `platform`, following an index.
@@ -212,13 +398,11 @@ pub fn resolve_manifest(
     }
     let v: serde_json::Value = serde_json::from_slice(&top.bytes)
         .map_err(|e| DistError::BadImage(format!("manifest list: {e}")))?;
-    let want_variant = platform.variant.as_deref();
-    let chosen = v["manifests"].as_array().into_iter().flatten().find(|m| {
-        let p = &m["platform"];
-        p["os"].as_str() == Some(platform.os.as_str())
-            && p["architecture"].as_str() == Some(platform.architecture.as_str())
-            && (want_variant.is_none() || p["variant"].as_str() == want_variant)
-    });
+    let chosen = v["manifests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| platform_matches(&m["platform"], platform));
     let Some(d) = chosen
         .and_then(|m| m["digest"].as_str())
         .and_then(|d| Digest::parse(d).ok())

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod builder;
+pub mod buildx;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
@@ -16,6 +17,7 @@ pub mod format;
 pub mod grader;
 pub mod home;
 pub mod layer;
+pub mod manifests;
 pub mod network;
 pub mod reference;
 pub mod registry;

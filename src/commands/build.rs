@@ -31,7 +31,27 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             }
         }
     }
-    if a.platform.iter().flat_map(|p| p.split(',')).count() > 1 {
+    // The builder instance: `--builder`, else the current one (`docker
+    // buildx use`), else `default` (the docker driver).
+    let builders = crate::buildx::Builders::load(&s.engine_home())?;
+    let inst = match &a.builder {
+        Some(n) => match builders.get(n) {
+            Some(i) => i,
+            None => {
+                writeln!(io.err, "ERROR: no builder {n:?} found")?;
+                return Ok(1);
+            }
+        },
+        None => builders.current(),
+    };
+    let platform_names: Vec<&str> = a
+        .platform
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if platform_names.len() > 1 && inst.driver == crate::buildx::Driver::Docker {
         writeln!(
             io.err,
             "ERROR: Multi-platform build is not supported for the docker driver.\nSwitch to a different driver, or turn on the containerd image store, and try again.\nLearn more at https://docs.docker.com/go/build-multi-platform/"
@@ -53,16 +73,17 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
             }
         },
     };
-    let platform = match a.platform.first() {
-        None => None,
-        Some(p) => match builder::parse_platform(p) {
-            Ok(p) => Some(p),
+    let mut platforms = Vec::new();
+    for p in &platform_names {
+        match builder::parse_platform(p) {
+            Ok(p) => platforms.push(p),
             Err(e) => {
                 writeln!(io.err, "ERROR: {e}")?;
                 return Ok(1);
             }
-        },
-    };
+        }
+    }
+    let platform = platforms.first().cloned();
     let output = match a.output.as_slice() {
         [] => None,
         [one] => {
@@ -196,6 +217,9 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
     if legacy {
         return legacy_run(s, &a, &engine, &opts, io);
     }
+    if inst.driver == crate::buildx::Driver::DockerContainer {
+        return super::buildx::container_build(s, &a, &engine, opts, platforms, &inst, io);
+    }
     if a.squash {
         writeln!(
             io.err,
@@ -203,39 +227,60 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
         )?;
     }
     let started = std::time::Instant::now();
-    let outcome = builder::build(&engine, &opts);
-    let total = started.elapsed().as_secs_f64();
-    let quiet = a.quiet || a.progress == "quiet";
-    let tty = match a.progress.as_str() {
-        "tty" => true,
-        "plain" | "rawjson" => false,
-        _ => io.tty,
-    };
-    if !quiet {
-        if tty {
-            render_tty(io, &outcome.vertices, total, outcome.result.is_ok())?;
-            if let Some(v) = outcome.vertices.iter().find(|v| v.error) {
-                write!(io.err, "{}", error_box(v))?;
+    let mut outcome = builder::build(&engine, &opts);
+    // `--push` with the docker driver: the image exporter pushes each tag
+    // (docker's schema 2 manifests, as the classic store writes them).
+    let mut push_error = None;
+    if a.push
+        && let Ok(id) = &outcome.result
+    {
+        let home = s.engine_home();
+        let mut logs = Vec::new();
+        for r in &opts.tags {
+            let r = r.clone().with_default_tag();
+            logs.push("pushing layers".to_string());
+            let pushed = crate::network::route(&home, r.domain())
+                .map_err(|e| e.to_string())
+                .and_then(|route| {
+                    crate::distribution::push(
+                        &engine,
+                        route.registry.as_ref(),
+                        &route.host,
+                        r.path(),
+                        r.tag().unwrap_or("latest"),
+                        id,
+                    )
+                    .map_err(|e| super::push::registry_error(&e, &route.host))
+                });
+            match pushed {
+                Ok(p) => logs.push(format!("pushing manifest for {r}@{}", p.digest)),
+                Err(e) => {
+                    push_error = Some(format!("failed to push {r}: {e}"));
+                    break;
+                }
             }
-            if !outcome.warnings.is_empty() {
-                writeln!(io.err)?;
-            }
-        } else {
-            render_plain(io, &outcome.vertices, outcome.result.as_ref().err())?;
         }
-        // buildx's summary of the Dockerfile's lint warnings.
-        let n = outcome.warnings.len();
-        if n > 0 {
-            writeln!(
-                io.err,
-                " {n} warning{} found (use docker --debug to expand):",
-                if n == 1 { "" } else { "s" }
-            )?;
-            for w in &outcome.warnings {
-                writeln!(io.err, " - {w}")?;
-            }
+        if let Some(v) = outcome.vertices.last_mut() {
+            v.logs.extend(logs);
+            v.error = push_error.is_some();
         }
     }
+    let total = started.elapsed().as_secs_f64();
+    show_progress(
+        io,
+        &a,
+        &inst,
+        &outcome.vertices,
+        &outcome.warnings,
+        total,
+        outcome.result.as_ref().err(),
+        push_error.as_deref(),
+    )?;
+    if let Some(e) = push_error {
+        writeln!(io.err, "ERROR: failed to solve: {e}")?;
+        return Ok(1);
+    }
+    let quiet = a.quiet || a.progress == "quiet";
     match &outcome.result {
         Ok(id) => {
             if let Some(t) = &outcome.tarball {
@@ -400,10 +445,68 @@ fn secs(v: f64) -> String {
 }
 
 /// BuildKit's plain printer (`--progress=plain`, or no terminal).
-fn render_plain(io: &mut Io, vertices: &[Vertex], err: Option<&BuildError>) -> std::io::Result<()> {
+/// The build's progress (plain or tty, per `--progress` and the terminal)
+/// and buildx's summary of lint warnings; nothing when quiet. `err` is the
+/// build's error, `other` an exporter's (a failed push).
+#[allow(clippy::too_many_arguments)]
+pub fn show_progress(
+    io: &mut Io,
+    a: &BuildArgs,
+    inst: &crate::buildx::Instance,
+    vertices: &[Vertex],
+    warnings: &[String],
+    total: f64,
+    err: Option<&BuildError>,
+    other: Option<&str>,
+) -> std::io::Result<()> {
+    let quiet = a.quiet || a.progress == "quiet";
+    if quiet {
+        return Ok(());
+    }
+    let tty = match a.progress.as_str() {
+        "tty" => true,
+        "plain" | "rawjson" => false,
+        _ => io.tty,
+    };
+    let failed = err.is_some() || other.is_some();
+    if tty {
+        render_tty(io, vertices, total, !failed, inst)?;
+        if let Some(v) = vertices.iter().find(|v| v.error) {
+            write!(io.err, "{}", error_box(v))?;
+        }
+        if !warnings.is_empty() {
+            writeln!(io.err)?;
+        }
+    } else {
+        let msg = err.map(|e| e.to_string()).or(other.map(str::to_string));
+        render_plain(io, vertices, msg.as_deref(), inst)?;
+    }
+    // buildx's summary of the Dockerfile's lint warnings.
+    let n = warnings.len();
+    if n > 0 {
+        writeln!(
+            io.err,
+            " {n} warning{} found (use docker --debug to expand):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for w in warnings {
+            writeln!(io.err, " - {w}")?;
+        }
+    }
+    Ok(())
+}
+
+fn render_plain(
+    io: &mut Io,
+    vertices: &[Vertex],
+    err: Option<&str>,
+    inst: &crate::buildx::Instance,
+) -> std::io::Result<()> {
     writeln!(
         io.err,
-        "#0 building with \"default\" instance using docker driver\n"
+        "#0 building with {:?} instance using {} driver\n",
+        inst.name,
+        inst.driver.as_str()
     )?;
     for (i, v) in vertices.iter().enumerate() {
         let n = i + 1;
@@ -419,8 +522,8 @@ fn render_plain(io: &mut Io, vertices: &[Vertex], err: Option<&BuildError>) -> s
             writeln!(io.err, "#{n} {:.3} {}", l.at, l.text)?;
         }
         if v.error {
-            let msg = err.map(|e| e.to_string()).unwrap_or_default();
-            let msg = msg.strip_prefix("failed to solve: ").unwrap_or(&msg);
+            let msg = err.unwrap_or_default();
+            let msg = msg.strip_prefix("failed to solve: ").unwrap_or(msg);
             writeln!(io.err, "#{n} ERROR: {msg}")?;
             write!(io.err, "{}", error_box(v))?;
         } else {
@@ -443,7 +546,13 @@ fn error_box(v: &Vertex) -> String {
 }
 
 /// BuildKit's tty printer, final frame (80 columns).
-fn render_tty(io: &mut Io, vertices: &[Vertex], total: f64, ok: bool) -> std::io::Result<()> {
+fn render_tty(
+    io: &mut Io,
+    vertices: &[Vertex],
+    total: f64,
+    ok: bool,
+    inst: &crate::buildx::Instance,
+) -> std::io::Result<()> {
     const WIDTH: usize = 80;
     let done = vertices.iter().filter(|v| !v.error).count();
     let head = format!(
@@ -452,7 +561,7 @@ fn render_tty(io: &mut Io, vertices: &[Vertex], total: f64, ok: bool) -> std::io
         vertices.len(),
         if ok { " FINISHED" } else { "" }
     );
-    let tail = "docker:default";
+    let tail = format!("{}:{}", inst.driver.as_str(), inst.name);
     writeln!(
         io.err,
         "{head}{}{tail}",

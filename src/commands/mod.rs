@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod builder;
+pub mod buildx;
 pub mod check;
 pub mod container;
 pub mod container_start;
@@ -20,6 +21,7 @@ pub mod images;
 pub mod inspect;
 pub mod login;
 pub mod logs;
+pub mod manifest;
 pub mod progress;
 pub mod ps;
 pub mod pull;
@@ -124,6 +126,8 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Top(a) => top::run(s, a, io),
         Docker::Diff(a) => diff::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
+        Docker::Buildx { cmd } => buildx::run(s, cmd, io),
+        Docker::Manifest { cmd } => manifest::run(s, cmd, io),
         Docker::Volume { cmd } => volume::run(s, cmd, io),
         Docker::Image { cmd: None } => {
             write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;

@@ -61,6 +61,23 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
             }
         }
     };
+    // An image for another platform, none requested: the daemon warns (and
+    // the host cannot run its programs: `exec format error`).
+    if a.platform.is_none() {
+        let arch = img.config["architecture"].as_str().unwrap_or("amd64");
+        let host = crate::engine::host_platform();
+        if arch != host.architecture {
+            let mut p = format!("{}/{arch}", img.config["os"].as_str().unwrap_or("linux"));
+            if let Some(v) = img.config["variant"].as_str() {
+                p.push('/');
+                p.push_str(v);
+            }
+            writeln!(
+                io.err,
+                "WARNING: The requested image's platform ({p}) does not match the detected host platform (linux/amd64/v3) and no specific platform was requested"
+            )?;
+        }
+    }
     let cfg = &img.config["config"];
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()

@@ -1,0 +1,176 @@
+//! Multi-architecture images end to end: buildx builder instances, a
+//! multi-platform build pushed as an OCI image index to a `registry:2`
+//! container, `docker manifest inspect` and `buildx imagetools inspect`
+//! of it, pulls choosing a platform, and an arm64 image run on the amd64
+//! host (docker's platform warning).
+
+mod common;
+use common::Lab;
+
+fn snap(lab: &Lab, name: &str, text: String) {
+    let name = format!("multiarch_{name}");
+    lab.settings().bind(|| insta::assert_snapshot!(name, text));
+}
+
+const DOCKERFILE: &str = "FROM alpine:3.20\nARG TARGETARCH\nRUN echo built for $TARGETARCH > /arch.txt\nCMD [\"cat\", \"/arch.txt\"]\n";
+
+#[test]
+fn builder_instances_create_list_use_inspect_and_remove() {
+    let mut lab = Lab::new();
+    let o = lab.run("docker buildx ls");
+    snap(&lab, "ls_default", o.both());
+    let o = lab.run("docker buildx create --name multi --driver docker-container --use");
+    assert_eq!(o.code, 0, "{}", o.both());
+    assert_eq!(o.stdout, "multi\n");
+    let o = lab.run("docker buildx ls");
+    snap(&lab, "ls_created", o.both());
+    let o = lab.run("docker buildx inspect");
+    snap(&lab, "inspect_inactive", o.both());
+    let o = lab.run("docker buildx create --name multi");
+    assert_eq!(o.code, 1);
+    snap(&lab, "create_exists", o.both());
+    let o = lab.run("docker buildx use nope");
+    assert_eq!(o.code, 1);
+    snap(&lab, "use_unknown", o.both());
+    lab.ok("docker buildx use default");
+    let o = lab.run("docker buildx inspect");
+    snap(&lab, "inspect_default", o.both());
+    let o = lab.run("docker buildx inspect --bootstrap multi");
+    snap(&lab, "inspect_bootstrap", o.both());
+    let o = lab.run("docker buildx create");
+    assert_eq!(o.code, 0);
+    let generated = o.stdout.trim().to_string();
+    assert!(generated.contains('_'), "{generated}");
+    let o = lab.run(&format!("docker buildx rm {generated}"));
+    assert_eq!(o.stderr, format!("{generated} removed\n"));
+    let o = lab.run("docker buildx inspect nope");
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "ERROR: no builder \"nope\" found\n");
+}
+
+#[test]
+fn the_docker_driver_refuses_several_platforms() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    let o = lab.run("docker buildx build --platform linux/amd64,linux/arm64 -t app .");
+    assert_eq!(o.code, 1);
+    snap(&lab, "docker_driver_refuses", o.both());
+}
+
+#[test]
+fn a_multi_platform_build_is_pushed_as_an_index_and_pulled_per_platform() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    lab.ok("docker run -d -p 5000:5000 --name registry registry:2");
+    lab.ok("docker buildx create --name multi --use");
+    // Without --push: the result stays in the builder's cache only.
+    let o = lab.run("docker buildx build --progress plain --platform linux/amd64,linux/arm64 -t localhost:5000/app:1 .");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "build_no_output", o.both());
+    let o = lab.run("docker images -q");
+    let images = lab.run("docker images --format '{{.Repository}}:{{.Tag}}'");
+    assert!(
+        !images.stdout.contains("<none>") && !images.stdout.contains("app"),
+        "nothing loaded: {}",
+        o.stdout
+    );
+    let o = lab.run("docker buildx build --progress plain --platform linux/amd64,linux/arm64 -t localhost:5000/app:1 --push .");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "build_push", o.both());
+    let o = lab.run("docker manifest inspect localhost:5000/app:1");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "manifest_inspect_index", o.both());
+    let o = lab.run("docker buildx imagetools inspect localhost:5000/app:1");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "imagetools_inspect", o.both());
+    let raw = lab.run("docker buildx imagetools inspect --raw localhost:5000/app:1");
+    assert!(
+        raw.stdout
+            .contains("\"application/vnd.oci.image.index.v1+json\"")
+    );
+    // The arm64 manifest by digest: an OCI image manifest.
+    let arm = raw
+        .stdout
+        .split("\"digest\": \"")
+        .nth(2)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let o = lab.run(&format!("docker manifest inspect localhost:5000/app@{arm}"));
+    snap(&lab, "manifest_inspect_arm64", o.both());
+
+    // A pull picks the host's platform; --platform another.
+    let o = lab.run("docker pull localhost:5000/app:1");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker run --rm localhost:5000/app:1");
+    assert_eq!(o.stdout, "built for amd64\n", "{}", o.both());
+    lab.ok("docker rmi localhost:5000/app:1");
+    let o = lab.run("docker pull --platform linux/arm64 localhost:5000/app:1");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker image inspect -f '{{.Os}}/{{.Architecture}}' localhost:5000/app:1");
+    assert_eq!(o.stdout, "linux/arm64\n");
+    let o = lab.run("docker run --rm localhost:5000/app:1");
+    snap(&lab, "run_arm64_on_amd64", o.both());
+    let o = lab.run("docker manifest inspect localhost:5000/app:2");
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr, "no such manifest: localhost:5000/app:2\n");
+}
+
+#[test]
+fn load_refuses_several_platforms_and_push_needs_a_tag() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    lab.ok("docker buildx create --name multi --use");
+    let o = lab.run("docker buildx build --platform linux/amd64,linux/arm64 --load -t app .");
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "ERROR: docker exporter does not currently support exporting manifest lists\n"
+    );
+    // A single platform loads into docker's images.
+    let o = lab.run("docker buildx build -q --platform linux/arm64 --load -t app .");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker image inspect -f '{{.Architecture}}' app");
+    assert_eq!(o.stdout, "arm64\n");
+}
+
+#[test]
+fn manifest_create_annotate_and_push_a_docker_manifest_list() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    lab.ok("docker run -d -p 5000:5000 --name registry registry:2");
+    lab.ok("docker build -q -t localhost:5000/app:amd64 .");
+    lab.ok("docker build -q --platform linux/arm64 -t localhost:5000/app:arm64 .");
+    lab.ok("docker push -q localhost:5000/app:amd64");
+    lab.ok("docker push -q localhost:5000/app:arm64");
+    let o = lab.run("docker manifest create localhost:5000/app:multi localhost:5000/app:amd64 localhost:5000/app:arm64");
+    assert_eq!(o.code, 0, "{}", o.both());
+    assert_eq!(o.stdout, "Created manifest list localhost:5000/app:multi\n");
+    let o = lab.run("docker manifest create localhost:5000/app:multi localhost:5000/app:amd64");
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        "refusing to amend an existing manifest list with no --amend flag\n"
+    );
+    lab.ok("docker manifest annotate --os linux --arch arm64 --variant v8 localhost:5000/app:multi localhost:5000/app:arm64");
+    let o = lab.run("docker manifest annotate localhost:5000/app:multi localhost:5000/app:nope");
+    assert_eq!(o.code, 1);
+    snap(&lab, "annotate_missing", o.both());
+    let o = lab.run("docker manifest push localhost:5000/app:multi");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "manifest_push", o.both());
+    let o = lab.run("docker manifest inspect localhost:5000/app:multi");
+    snap(&lab, "manifest_inspect_list", o.both());
+    // A list in another repository: its entries are copied there first.
+    lab.ok("docker manifest create localhost:5000/team/app:multi localhost:5000/app:amd64 localhost:5000/app:arm64");
+    let o = lab.run("docker manifest push --purge localhost:5000/team/app:multi");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "manifest_push_other_repo", o.both());
+    let o = lab.run("docker manifest push localhost:5000/team/app:multi");
+    assert_eq!(o.code, 1, "purged");
+    lab.ok("docker rmi localhost:5000/app:arm64");
+    let o = lab.run("docker pull --platform linux/arm64 localhost:5000/team/app:multi");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker image inspect -f '{{.Architecture}}' localhost:5000/team/app:multi");
+    assert_eq!(o.stdout, "arm64\n");
+}
