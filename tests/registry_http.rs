@@ -444,3 +444,27 @@ fn bearer_tokens_are_fetched_once_per_scope_and_redirects_followed() {
         .unwrap_err();
     assert_eq!(e.spec_code(), Some(Code::Unauthorized));
 }
+
+#[test]
+fn a_stored_media_type_cannot_split_response_headers() {
+    let t = tempfile::tempdir().unwrap();
+    let srv = open_server(t.path());
+    let c = RemoteRegistry::new(&srv.url(), None).unwrap();
+    let (cd, _) = c.put_blob("app", None, &mut b"{}".as_slice()).unwrap();
+    let m = format!(
+        r#"{{"schemaVersion":2,"mediaType":"text/x\r\nX-Injected: 1","config":{{"mediaType":"x","digest":"{cd}","size":2}},"layers":[]}}"#
+    );
+    // No Content-Type: the registry takes the manifest's own word.
+    let r = ureq::put(format!("{}/v2/app/manifests/1", srv.url()))
+        .send(m.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let mut s = std::net::TcpStream::connect(srv.addr()).unwrap();
+    s.write_all(b"GET /v2/app/manifests/1 HTTP/1.0\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let head = answer.split("\r\n\r\n").next().unwrap();
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    assert!(!head.lines().any(|l| l.starts_with("X-Injected")), "{head}");
+}

@@ -486,8 +486,8 @@ impl Handler {
         for e in rd.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
-            let stale = e
-                .metadata()
+            let stale = fs::metadata(e.path().join("data"))
+                .or_else(|_| e.metadata())
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
@@ -1246,9 +1246,12 @@ fn respond(handler: &Handler, mut rq: tiny_http::Request) {
         let _ = io::copy(req.body, &mut io::sink());
         resp
     };
+    // A value with a control character (a stored manifest's `mediaType`
+    // could hold one) is dropped rather than allowed to split the header.
     let headers: Vec<tiny_http::Header> = resp
         .headers
         .iter()
+        .filter(|(_, v)| !v.bytes().any(|b| b < 0x20 || b == 0x7f))
         .filter_map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
         .collect();
     let status = tiny_http::StatusCode(resp.status);
