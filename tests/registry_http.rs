@@ -468,3 +468,47 @@ fn a_stored_media_type_cannot_split_response_headers() {
     assert!(head.starts_with("HTTP/1.0 200"), "{head}");
     assert!(!head.lines().any(|l| l.starts_with("X-Injected")), "{head}");
 }
+
+#[test]
+fn registry_serve_says_where_it_listens_and_serves_the_home_registry() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_imagelab"))
+        .arg("--home")
+        .arg(home.path())
+        .args([
+            "registry",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--delete-enabled",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let storage = home.path().join("registry");
+    let url = line
+        .strip_prefix("imagelab registry listening on ")
+        .and_then(|rest| rest.strip_suffix(&format!(" (storage: {})\n", storage.display())))
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let c = RemoteRegistry::new(&url, None).unwrap();
+    let (d, _) = c.put_blob("app", None, &mut b"bytes".as_slice()).unwrap();
+    assert!(
+        storage
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&d.hex()[..2])
+            .join(d.hex())
+            .join("data")
+            .is_file()
+    );
+    c.delete_blob("app", &d).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

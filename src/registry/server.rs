@@ -575,7 +575,7 @@ impl Handler {
             }
             Route::Uploads(name) => check_name(name)
                 .map_err(Fail::from)
-                .and_then(|()| Err(Fail::spec(Code::BlobUploadUnknown, ""))),
+                .and_then(|()| Err(RegistryError::code(Code::BlobUploadUnknown).into())),
             Route::Upload(name, uuid) => self.upload(reg, name, uuid, &method, q("digest"), req),
         };
         out.unwrap_or_else(Fail::into_response)
