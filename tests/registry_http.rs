@@ -444,3 +444,71 @@ fn bearer_tokens_are_fetched_once_per_scope_and_redirects_followed() {
         .unwrap_err();
     assert_eq!(e.spec_code(), Some(Code::Unauthorized));
 }
+
+#[test]
+fn a_stored_media_type_cannot_split_response_headers() {
+    let t = tempfile::tempdir().unwrap();
+    let srv = open_server(t.path());
+    let c = RemoteRegistry::new(&srv.url(), None).unwrap();
+    let (cd, _) = c.put_blob("app", None, &mut b"{}".as_slice()).unwrap();
+    let m = format!(
+        r#"{{"schemaVersion":2,"mediaType":"text/x\r\nX-Injected: 1","config":{{"mediaType":"x","digest":"{cd}","size":2}},"layers":[]}}"#
+    );
+    // No Content-Type: the registry takes the manifest's own word.
+    let r = ureq::put(format!("{}/v2/app/manifests/1", srv.url()))
+        .send(m.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let mut s = std::net::TcpStream::connect(srv.addr()).unwrap();
+    s.write_all(b"GET /v2/app/manifests/1 HTTP/1.0\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let head = answer.split("\r\n\r\n").next().unwrap();
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    assert!(!head.lines().any(|l| l.starts_with("X-Injected")), "{head}");
+}
+
+#[test]
+fn registry_serve_says_where_it_listens_and_serves_the_home_registry() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_imagelab"))
+        .arg("--home")
+        .arg(home.path())
+        .args([
+            "registry",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--delete-enabled",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let storage = home.path().join("registry");
+    let url = line
+        .strip_prefix("imagelab registry listening on ")
+        .and_then(|rest| rest.strip_suffix(&format!(" (storage: {})\n", storage.display())))
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let c = RemoteRegistry::new(&url, None).unwrap();
+    let (d, _) = c.put_blob("app", None, &mut b"bytes".as_slice()).unwrap();
+    assert!(
+        storage
+            .join("docker/registry/v2/blobs/sha256")
+            .join(&d.hex()[..2])
+            .join(d.hex())
+            .join("data")
+            .is_file()
+    );
+    c.delete_blob("app", &d).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -18,7 +18,7 @@
 //! `%2f` or `..` is `NAME_INVALID`. Manifests are capped at 4 MiB, uploads
 //! at a limit the handler is given (10 GiB by default). Nothing here prints.
 
-use super::{Code, RefSpec, Registry, RegistryError, check_name};
+use super::{Code, RefSpec, Registry, RegistryError, check_name, media};
 use crate::digest::Digest;
 use std::collections::HashSet;
 use std::fs;
@@ -277,10 +277,12 @@ fn allowed(route: Route<'_>) -> &'static [&'static str] {
     match route {
         Route::Base => &["GET", "HEAD"],
         Route::Catalog | Route::Tags(_) => &["GET"],
-        Route::Manifest(..) => &["GET", "HEAD", "PUT", "DELETE"],
-        Route::Blob(..) => &["GET", "HEAD", "DELETE"],
-        Route::Uploads(_) => &["POST"],
-        Route::Upload(..) => &["GET", "PATCH", "PUT", "DELETE"],
+        Route::Manifest(..) => &["DELETE", "GET", "HEAD", "PUT"],
+        Route::Blob(..) => &["DELETE", "GET", "HEAD"],
+        // distribution answers the other methods of the session route
+        // without a session with BLOB_UPLOAD_UNKNOWN.
+        Route::Uploads(_) => &["DELETE", "GET", "PATCH", "POST", "PUT"],
+        Route::Upload(..) => &["DELETE", "GET", "PATCH", "PUT"],
     }
 }
 
@@ -484,8 +486,8 @@ impl Handler {
         for e in rd.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
-            let stale = e
-                .metadata()
+            let stale = fs::metadata(e.path().join("data"))
+                .or_else(|_| e.metadata())
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.elapsed().ok())
@@ -538,7 +540,7 @@ impl Handler {
             let mut r = Response::new(405)
                 .header("Allow", methods.join(", "))
                 .header("Content-Type", "text/plain; charset=utf-8");
-            r.body = Body::Bytes(b"Method Not Allowed\n".to_vec());
+            r.body = Body::Bytes(b"Method not allowed\n".to_vec());
             return r;
         }
         let creds = basic_credentials(req.header("Authorization"));
@@ -559,8 +561,7 @@ impl Handler {
             Route::Catalog => self.catalog(reg, q("n"), q("last")),
             Route::Tags(name) => self.tags(reg, name, q("n"), q("last")),
             Route::Manifest(name, r) => match method.as_str() {
-                "GET" => self.get_manifest(reg, name, r, false),
-                "HEAD" => self.get_manifest(reg, name, r, true),
+                "GET" | "HEAD" => self.get_manifest(reg, name, r, &accepted(req), method == "HEAD"),
                 "PUT" => self.put_manifest(reg, name, r, req),
                 _ => self.delete_manifest(reg, name, r),
             },
@@ -569,9 +570,12 @@ impl Handler {
                 "HEAD" => self.get_blob(reg, name, d, true),
                 _ => self.delete_blob(reg, name, d),
             },
-            Route::Uploads(name) => {
+            Route::Uploads(name) if method == "POST" => {
                 self.start_upload(reg, name, q("digest"), q("mount"), q("from"), req)
             }
+            Route::Uploads(name) => check_name(name)
+                .map_err(Fail::from)
+                .and_then(|()| Err(RegistryError::code(Code::BlobUploadUnknown).into())),
             Route::Upload(name, uuid) => self.upload(reg, name, uuid, &method, q("digest"), req),
         };
         out.unwrap_or_else(Fail::into_response)
@@ -583,7 +587,7 @@ impl Handler {
     }
 
     fn catalog<'r>(&self, reg: &dyn Registry, n: Option<&str>, last: Option<&str>) -> Outcome<'r> {
-        let n = page_size(n, CATALOG_DEFAULT_ENTRIES)?;
+        let n = page_size(n, Some(CATALOG_DEFAULT_ENTRIES))?;
         let all = reg.catalog()?;
         let (page, more) = paginate(&all, n, last);
         let mut r = Response::new(200);
@@ -604,7 +608,7 @@ impl Handler {
         last: Option<&str>,
     ) -> Outcome<'r> {
         check_name(name)?;
-        let n = page_size(n, usize::MAX)?;
+        let n = page_size(n, None)?;
         let all = reg.tags(name)?;
         let (page, more) = paginate(&all, n, last);
         let mut r = Response::new(200);
@@ -625,11 +629,33 @@ impl Handler {
         reg: &dyn Registry,
         name: &str,
         reference: &str,
+        accept: &[String],
         head: bool,
     ) -> Outcome<'r> {
         check_name(name)?;
         let reference = RefSpec::parse(reference)?;
         let m = reg.get_manifest(name, &reference)?;
+        // distribution serves an OCI manifest or index only to clients that
+        // say they read one (curl without `-H Accept:` gets this).
+        let refused = match m.media_type.as_str() {
+            media::OCI_MANIFEST => {
+                Some("OCI manifest found, but accept header does not support OCI manifests")
+            }
+            media::OCI_INDEX => {
+                Some("OCI index found, but accept header does not support OCI indexes")
+            }
+            _ => None,
+        };
+        if let Some(message) = refused
+            && !accept.iter().any(|a| a == &m.media_type)
+        {
+            return Err(Fail::new(
+                404,
+                Code::ManifestUnknown.as_str(),
+                message,
+                None,
+            ));
+        }
         let mut r = Response::new(200)
             .header("Content-Type", m.media_type.clone())
             .header("Docker-Content-Digest", m.digest.to_string())
@@ -863,18 +889,11 @@ impl Handler {
                 self.append(&data, size, req.body)?;
                 let f = fs::File::open(&data).map_err(|e| Fail::io(&data, e))?;
                 let mut reader = io::BufReader::with_capacity(COPY_BUF, f);
-                match reg.put_blob(name, Some(&d), &mut reader) {
-                    Ok((d, _)) => {
-                        let _ = fs::remove_dir_all(&dir);
-                        Ok(Self::blob_created(name, &d))
-                    }
-                    Err(e) => {
-                        if e.spec_code().is_some() {
-                            let _ = fs::remove_dir_all(&dir);
-                        }
-                        Err(e.into())
-                    }
-                }
+                // On failure the session stays, as distribution keeps it: the
+                // client may PUT the right digest or DELETE it.
+                let (d, _) = reg.put_blob(name, Some(&d), &mut reader)?;
+                let _ = fs::remove_dir_all(&dir);
+                Ok(Self::blob_created(name, &d))
             }
         }
     }
@@ -908,6 +927,16 @@ impl Handler {
         }
         Ok(total)
     }
+}
+
+/// The media types of every `Accept` header (parameters dropped).
+fn accepted(req: &Request<'_>) -> Vec<String> {
+    req.headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("Accept"))
+        .flat_map(|(_, v)| v.split(','))
+        .map(|t| t.split(';').next().unwrap_or_default().trim().to_string())
+        .collect()
 }
 
 /// Whether the caller may push to `name`, asked the registry's own way: a
@@ -947,22 +976,25 @@ fn parse_digest(s: &str) -> Result<Digest, Fail> {
     Digest::parse(s).map_err(|_| Fail::spec(Code::DigestInvalid, s.to_string()))
 }
 
-fn page_size(n: Option<&str>, default: usize) -> Result<usize, Fail> {
-    let Some(n) = n else {
-        return Ok(default.min(if default == usize::MAX {
-            usize::MAX
-        } else {
-            MAX_ENTRIES
-        }));
-    };
-    match n.parse::<usize>() {
-        Ok(v) if v <= MAX_ENTRIES => Ok(v),
-        _ => Err(Fail::new(
+/// How many entries a page holds. The catalog reads `n` as distribution
+/// 2.8 does (missing, not a number or negative: 100; over 1000: refused);
+/// tag lists have no default limit and refuse a bad `n`.
+fn page_size(n: Option<&str>, lenient_default: Option<usize>) -> Result<usize, Fail> {
+    let refuse = |n: &str| {
+        Fail::new(
             400,
             "PAGINATION_NUMBER_INVALID",
             "invalid number of results requested",
             Some(format!("n={n}")),
-        )),
+        )
+    };
+    match (n.map(|n| (n, n.trim().parse::<i64>())), lenient_default) {
+        (None, Some(d)) => Ok(d),
+        (None, None) => Ok(usize::MAX),
+        (Some((_, Ok(v))), _) if (0..=MAX_ENTRIES as i64).contains(&v) => Ok(v as usize),
+        (Some((n, Ok(v))), _) if v > MAX_ENTRIES as i64 => Err(refuse(n)),
+        (Some(_), Some(d)) => Ok(d),
+        (Some((n, _)), None) => Err(refuse(n)),
     }
 }
 
@@ -1214,9 +1246,12 @@ fn respond(handler: &Handler, mut rq: tiny_http::Request) {
         let _ = io::copy(req.body, &mut io::sink());
         resp
     };
+    // A value with a control character (a stored manifest's `mediaType`
+    // could hold one) is dropped rather than allowed to split the header.
     let headers: Vec<tiny_http::Header> = resp
         .headers
         .iter()
+        .filter(|(_, v)| !v.bytes().any(|b| b < 0x20 || b == 0x7f))
         .filter_map(|(k, v)| tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok())
         .collect();
     let status = tiny_http::StatusCode(resp.status);

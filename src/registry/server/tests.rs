@@ -147,7 +147,10 @@ fn unknown_routes_are_page_not_found_and_wrong_methods_405() {
     assert_eq!(r.status, 404);
     let r = call(&h, "POST", "/v2/a/manifests/latest", &[], b"");
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("Allow"), Some("GET, HEAD, PUT, DELETE"));
+    assert_eq!(r.header("Allow"), Some("DELETE, GET, HEAD, PUT"));
+    assert_eq!(r.body, b"Method not allowed\n");
+    let r = call(&h, "GET", "/v2/a/blobs/uploads/", &[], b"");
+    assert_eq!((r.status, code(&r).as_str()), (404, "BLOB_UPLOAD_UNKNOWN"));
 }
 
 #[test]
@@ -229,7 +232,8 @@ fn chunked_upload_honours_content_range() {
     assert_eq!((r.status, code(&r).as_str()), (404, "BLOB_UPLOAD_UNKNOWN"));
     assert!(!t.path().join("registry/_uploads").join(&uuid).exists());
 
-    // A wrong digest at the end stores nothing and ends the session.
+    // A wrong digest at the end stores nothing; the session stays for a
+    // right one, as distribution keeps it.
     let r = call(&h, "POST", "/v2/team/app/blobs/uploads/", &[], b"");
     let loc = r.header("Location").unwrap().to_string();
     call(&h, "PATCH", &loc, &[], b"hello!");
@@ -237,6 +241,11 @@ fn chunked_upload_honours_content_range() {
     assert_eq!((r.status, code(&r).as_str()), (400, "DIGEST_INVALID"));
     let r = call(&h, "HEAD", &format!("/v2/team/app/blobs/{wrong}"), &[], b"");
     assert_eq!(r.status, 404);
+    let r = call(&h, "GET", &loc, &[], b"");
+    assert_eq!((r.status, r.header("Range")), (204, Some("0-5")));
+    let hello = Digest::of(b"hello!");
+    let r = call(&h, "PUT", &format!("{loc}?digest={hello}"), &[], b"");
+    assert_eq!(r.status, 201);
     assert_blobs_verified(t.path());
 }
 
@@ -321,12 +330,19 @@ fn manifests_tags_and_catalog_with_pagination() {
             Some(md.to_string().as_str())
         );
     }
-    let r = call(&h, "GET", "/v2/app/manifests/a", &[], b"");
+    let accept = [(
+        "Accept",
+        "application/json, application/vnd.oci.image.manifest.v1+json; q=0.5",
+    )];
+    let r = call(&h, "GET", "/v2/app/manifests/a", &accept, b"");
     assert_eq!(r.status, 200);
     assert_eq!(r.body, m);
     assert_eq!(r.header("Content-Type"), Some(media::OCI_MANIFEST));
-    let r = call(&h, "HEAD", &format!("/v2/app/manifests/{md}"), &[], b"");
+    let r = call(&h, "HEAD", &format!("/v2/app/manifests/{md}"), &accept, b"");
     assert_eq!((r.status, r.body.len()), (200, 0));
+    // A client that does not say it reads OCI manifests is told there is none.
+    let r = call(&h, "GET", "/v2/app/manifests/a", &[], b"");
+    assert_eq!((r.status, code(&r).as_str()), (404, "MANIFEST_UNKNOWN"));
 
     let r = call(&h, "GET", "/v2/app/tags/list", &[], b"");
     assert_eq!(
@@ -380,6 +396,14 @@ fn manifests_tags_and_catalog_with_pagination() {
     assert_eq!(
         r.header("Link"),
         Some("</v2/_catalog?last=team%2Fapi&n=2>; rel=\"next\"")
+    );
+    // distribution 2.8 reads a bad `n` as the default page, refuses a huge one.
+    let r = call(&h, "GET", "/v2/_catalog?n=x", &[], b"");
+    assert_eq!((r.status, r.header("Link")), (200, None));
+    let r = call(&h, "GET", "/v2/_catalog?n=5000", &[], b"");
+    assert_eq!(
+        (r.status, code(&r).as_str()),
+        (400, "PAGINATION_NUMBER_INVALID")
     );
     let r = call(&h, "GET", "/v2/_catalog?last=team%2Fapi&n=2", &[], b"");
     assert_eq!(
