@@ -262,3 +262,31 @@ fn all_tags_push_and_pull() {
     let o = lab.run("docker images --digests --format '{{.Repository}} {{.Tag}} {{.Digest}}'");
     snap(&lab, "pulled_by_digest", o.both());
 }
+
+#[test]
+fn curl_reaches_the_registry_api_and_deletes_by_digest() {
+    let mut lab = Lab::new();
+    app_image(&mut lab);
+    lab.ok("docker run -d -p 5000:5000 -e REGISTRY_STORAGE_DELETE_ENABLED=true --name registry registry:2");
+    lab.ok("docker tag app localhost:5000/app:1.0");
+    lab.ok("docker push localhost:5000/app:1.0");
+    let o = lab.ok("curl -s http://localhost:5000/v2/_catalog");
+    assert_eq!(o.stdout, "{\"repositories\":[\"app\"]}\n");
+    let o = lab.ok("curl -s http://localhost:5000/v2/app/tags/list");
+    assert_eq!(o.stdout, "{\"name\":\"app\",\"tags\":[\"1.0\"]}\n");
+    let o = lab.ok("curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' http://localhost:5000/v2/app/manifests/1.0");
+    let digest = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Docker-Content-Digest: "))
+        .expect("digest header")
+        .trim()
+        .to_string();
+    assert!(digest.starts_with("sha256:"), "{}", o.stdout);
+    let o = lab.run(&format!(
+        "curl -s -X DELETE http://localhost:5000/v2/app/manifests/{digest}"
+    ));
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker pull localhost:5000/app:1.0");
+    assert_eq!(o.code, 1, "deleted: {}", o.both());
+}

@@ -14,6 +14,8 @@ pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32
     let mut head = false;
     let mut fail = false;
     let mut url = None;
+    let mut method: Option<String> = None;
+    let mut headers: Vec<(String, String)> = Vec::new();
     let mut i = 1;
     while i < words.len() {
         let w = words[i].as_str();
@@ -21,13 +23,33 @@ pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32
             "-i" | "--include" => include = true,
             "-I" | "--head" => head = true,
             "-f" | "--fail" => fail = true,
-            "-s" | "--silent" | "-S" | "-L" | "--location" | "-q" | "-O-" | "-sS" | "-fsSL"
-            | "-fsS" | "-sf" | "-fs" => {
-                if w.contains('f') && !wget && w != "-O-" {
-                    fail = true;
+            "--silent" | "--location" | "--show-error" | "-O-" | "-qO-" => {}
+            // Bundled short flags (`-sI`, `-fsSL`, `-si`).
+            w if w.len() > 1
+                && w.starts_with('-')
+                && !w.starts_with("--")
+                && w[1..].chars().all(|c| "sSLfiIq".contains(c)) =>
+            {
+                for c in w[1..].chars() {
+                    match c {
+                        'i' => include = true,
+                        'I' => head = true,
+                        'f' if !wget => fail = true,
+                        _ => {}
+                    }
                 }
             }
-            "-o" | "-O" | "-X" | "-H" => i += 1,
+            "-X" | "--request" => {
+                i += 1;
+                method = words.get(i).cloned();
+            }
+            "-H" | "--header" => {
+                i += 1;
+                if let Some((k, v)) = words.get(i).and_then(|h| h.split_once(':')) {
+                    headers.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            "-o" | "-O" => i += 1,
             w if w.starts_with('-') => {}
             w => url = Some(w.to_string()),
         }
@@ -93,11 +115,18 @@ pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32
     let engine = s.engine()?;
     let fs = crate::container::runtime::open_fs(&engine, &st, &c)?;
     let clock = crate::container::runtime::now();
-    let method = if head { "HEAD" } else { "GET" };
-    let resp = c
-        .service
-        .as_ref()
-        .and_then(|svc| services::request(svc, &fs, cport, method, path, clock));
+    let method = method.unwrap_or_else(|| if head { "HEAD" } else { "GET" }.to_string());
+    let method = method.as_str();
+    let resp = match &c.service {
+        // A registry container answers with distribution's API over its
+        // real storage, through the same handler as `registry serve`.
+        Some(services::Service::Registry) if cport == 5000 => {
+            Some(registry_request(s, &c, method, path, &headers, clock)?)
+        }
+        svc => svc
+            .as_ref()
+            .and_then(|svc| services::request(svc, &fs, cport, method, path, clock)),
+    };
     let Some(resp) = resp else {
         // docker-proxy accepts, then the container resets the connection.
         if wget {
@@ -136,4 +165,79 @@ pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32
     }
     io.out.write_all(&resp.body)?;
     Ok(0)
+}
+
+/// Sends one request to a registry container's storage through the HTTP
+/// server's handler, and logs it as the registry does.
+fn registry_request(
+    s: &Session,
+    c: &crate::container::Container,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    clock: i64,
+) -> anyhow::Result<services::Response> {
+    use crate::registry::local::LocalRegistry;
+    let home = s.engine_home();
+    let root = crate::network::container_registry_root(&home, c);
+    let policy = crate::network::container_policy(c, None);
+    let staging = root.join("_uploads");
+    std::fs::create_dir_all(&staging)?;
+    let handler = crate::registry::server::Handler::new(&staging, move |_creds| {
+        Ok(Box::new(LocalRegistry::new(&root, policy.clone()))
+            as Box<dyn crate::registry::Registry + Send>)
+    });
+    let mut hs = headers.to_vec();
+    if !hs.iter().any(|(k, _)| k.eq_ignore_ascii_case("user-agent")) {
+        hs.push(("User-Agent".into(), services::CURL_AGENT.into()));
+    }
+    let got = handler.handle(crate::registry::server::Request {
+        method: method.to_string(),
+        url: path.to_string(),
+        headers: hs,
+        body: &mut std::io::empty(),
+    });
+    let t = chrono::DateTime::from_timestamp(clock, 0)
+        .unwrap_or_default()
+        .format("%d/%b/%Y:%H:%M:%S +0000")
+        .to_string();
+    let log = vec![crate::container::LogChunk {
+        stderr: false,
+        text: format!(
+            "172.17.0.1 - - [{t}] \"{method} {path} HTTP/1.1\" {} {} \"\" \"{}\"\n",
+            got.status,
+            got.body.len(),
+            services::CURL_AGENT
+        ),
+    }];
+    let body = if method == "HEAD" {
+        Vec::new()
+    } else {
+        got.body
+    };
+    Ok(services::Response {
+        status: got.status,
+        reason: reason_phrase(got.status),
+        headers: got.headers,
+        body,
+        log,
+    })
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        307 => "Temporary Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Request Entity Too Large",
+        416 => "Requested Range Not Satisfiable",
+        _ => "Internal Server Error",
+    }
 }

@@ -106,7 +106,11 @@ impl<'r> Response<'r> {
 
     fn json(self, v: &serde_json::Value) -> Response<'r> {
         let mut r = self.header("Content-Type", "application/json; charset=utf-8");
-        r.body = Body::Bytes(serde_json::to_vec(v).unwrap_or_default());
+        // Go's json.Encoder, which distribution writes with, ends the
+        // document with a newline.
+        let mut bytes = serde_json::to_vec(v).unwrap_or_default();
+        bytes.push(b'\n');
+        r.body = Body::Bytes(bytes);
         r
     }
 
@@ -583,7 +587,11 @@ impl Handler {
 
     fn base<'r>(&self, reg: &dyn Registry) -> Outcome<'r> {
         reg.ping()?;
-        Ok(Response::new(200).json(&serde_json::json!({})))
+        // distribution writes the base answer as two bytes, without the
+        // newline its JSON encoder adds elsewhere.
+        let mut r = Response::new(200).json(&serde_json::json!({}));
+        r.body = Body::Bytes(b"{}".to_vec());
+        Ok(r)
     }
 
     fn catalog<'r>(&self, reg: &dyn Registry, n: Option<&str>, last: Option<&str>) -> Outcome<'r> {

@@ -347,13 +347,13 @@ fn manifests_tags_and_catalog_with_pagination() {
     let r = call(&h, "GET", "/v2/app/tags/list", &[], b"");
     assert_eq!(
         String::from_utf8_lossy(&r.body),
-        r#"{"name":"app","tags":["1.0","a","b","c"]}"#
+        "{\"name\":\"app\",\"tags\":[\"1.0\",\"a\",\"b\",\"c\"]}\n"
     );
     assert_eq!(r.header("Link"), None);
     let r = call(&h, "GET", "/v2/app/tags/list?n=2", &[], b"");
     assert_eq!(
         String::from_utf8_lossy(&r.body),
-        r#"{"name":"app","tags":["1.0","a"]}"#
+        "{\"name\":\"app\",\"tags\":[\"1.0\",\"a\"]}\n"
     );
     assert_eq!(
         r.header("Link"),
@@ -362,7 +362,7 @@ fn manifests_tags_and_catalog_with_pagination() {
     let r = call(&h, "GET", "/v2/app/tags/list?last=a&n=2", &[], b"");
     assert_eq!(
         String::from_utf8_lossy(&r.body),
-        r#"{"name":"app","tags":["b","c"]}"#
+        concat!(r#"{"name":"app","tags":["b","c"]}"#, "\n")
     );
     assert_eq!(r.header("Link"), None);
     let r = call(&h, "GET", "/v2/app/tags/list?n=x", &[], b"");
@@ -391,7 +391,7 @@ fn manifests_tags_and_catalog_with_pagination() {
     let r = call(&h, "GET", "/v2/_catalog?n=2", &[], b"");
     assert_eq!(
         String::from_utf8_lossy(&r.body),
-        r#"{"repositories":["app","team/api"]}"#
+        concat!(r#"{"repositories":["app","team/api"]}"#, "\n")
     );
     assert_eq!(
         r.header("Link"),
@@ -408,7 +408,7 @@ fn manifests_tags_and_catalog_with_pagination() {
     let r = call(&h, "GET", "/v2/_catalog?last=team%2Fapi&n=2", &[], b"");
     assert_eq!(
         String::from_utf8_lossy(&r.body),
-        r#"{"repositories":["team/web"]}"#
+        concat!(r#"{"repositories":["team/web"]}"#, "\n")
     );
 
     // Deletes: the manifest by digest takes its tags along.
