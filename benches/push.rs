@@ -10,7 +10,7 @@
 #[allow(dead_code)]
 mod common;
 use common::{Result, median, ms};
-use imagelab::app::{Io, Session};
+use imagelab::app::Session;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -25,30 +25,11 @@ fn main() -> ExitCode {
 }
 
 fn rounds() -> usize {
-    std::env::var("IMAGELAB_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(15)
+    common::rounds_or(15)
 }
 
 fn line(s: &mut Session, l: &str) -> Result<()> {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = s.run_line(
-        l,
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-            tty: false,
-        },
-    );
-    if code != 0 {
-        return Err(format!(
-            "`{l}` exited {code}: {}{}",
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&err)
-        ));
-    }
-    Ok(())
+    common::session_line(s, l)
 }
 
 fn timed(s: &mut Session, l: &str) -> Result<Duration> {

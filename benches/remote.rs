@@ -14,7 +14,7 @@
 #[allow(dead_code)]
 mod common;
 use common::{Result, median, ratio};
-use imagelab::app::{Io, Session};
+use imagelab::app::Session;
 use std::path::Path;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -30,10 +30,7 @@ fn main() -> ExitCode {
 }
 
 fn rounds() -> usize {
-    std::env::var("IMAGELAB_BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5)
+    common::rounds_or(5)
 }
 
 fn have(tool: &str) -> bool {
@@ -46,23 +43,7 @@ fn have(tool: &str) -> bool {
 }
 
 fn line(s: &mut Session, l: &str) -> Result<()> {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = s.run_line(
-        l,
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-            tty: false,
-        },
-    );
-    if code != 0 {
-        return Err(format!(
-            "`{l}` exited {code}: {}{}",
-            String::from_utf8_lossy(&out),
-            String::from_utf8_lossy(&err)
-        ));
-    }
-    Ok(())
+    common::session_line(s, l)
 }
 
 fn free_port() -> Result<u16> {

@@ -62,3 +62,35 @@ pub fn ratio(a: Duration, b: Duration) -> f64 {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// Rounds per figure: `IMAGELAB_BENCH_ROUNDS`, else `default`.
+#[allow(dead_code)]
+pub fn rounds_or(default: usize) -> usize {
+    std::env::var("IMAGELAB_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs one lab line in a session, as a learner types it; an error carries
+/// the line's output when it fails.
+#[allow(dead_code)]
+pub fn session_line(s: &mut imagelab::app::Session, l: &str) -> Result<()> {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = s.run_line(
+        l,
+        &mut imagelab::app::Io {
+            out: &mut out,
+            err: &mut err,
+            tty: false,
+        },
+    );
+    if code != 0 {
+        return Err(format!(
+            "`{l}` exited {code}: {}{}",
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&err)
+        ));
+    }
+    Ok(())
+}
