@@ -25,7 +25,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use imagelab::digest::Digest;
 use imagelab::registry::client::RemoteRegistry;
-use imagelab::registry::local::{LocalRegistry, Policy};
+use imagelab::registry::local::Policy;
 use imagelab::registry::server::{self, Handler};
 use imagelab::registry::{RefSpec, Registry, media};
 use std::io::Write;
@@ -113,9 +113,7 @@ fn run() -> Result<()> {
     let ours = |round: usize| -> Result<Duration> {
         let root = work.path().join(format!("ours{round}"));
         let storage = root.join("registry");
-        let handler = Handler::new(&storage.join("_uploads"), move |_| {
-            Ok(Box::new(LocalRegistry::new(&storage, Policy::open())) as Box<dyn Registry + Send>)
-        });
+        let handler = Handler::local(&storage.join("_uploads"), &storage, Policy::open());
         let srv = server::start(handler, "127.0.0.1:0").map_err(|e| e.to_string())?;
         let d = copy(&srv.url())?;
         srv.stop();

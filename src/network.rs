@@ -78,21 +78,23 @@ pub fn auth_key(host: &str) -> String {
     }
 }
 
+/// Reads a settings file of the home: a missing one is the default, a
+/// damaged one an error naming the file.
+fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    p: PathBuf,
+) -> Result<T, RouteError> {
+    let bad = |path: PathBuf, message: String| RouteError::BadSettings { path, message };
+    match std::fs::read(&p) {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| bad(p, e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
+        Err(e) => Err(bad(p, e.to_string())),
+    }
+}
+
 /// Reads the docker config; a missing one is empty, a damaged one an error
 /// naming the file.
 pub fn read_config(home: &Path) -> Result<DockerConfig, RouteError> {
-    let p = config_path(home);
-    match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| RouteError::BadSettings {
-            path: p,
-            message: e.to_string(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DockerConfig::default()),
-        Err(e) => Err(RouteError::BadSettings {
-            path: p,
-            message: e.to_string(),
-        }),
-    }
+    read_json_or_default(config_path(home))
 }
 
 /// Writes the docker config (atomically, tab-indented as docker writes it).
@@ -306,7 +308,7 @@ pub fn set_daemon_running(home: &Path, up: bool) -> std::io::Result<()> {
 
 /// Whether `host` names the lab machine by its name or address.
 fn is_lab_host(host: &str) -> bool {
-    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let h = host_port(host).0;
     h == LAB_HOSTNAME || h == LAB_IP
 }
 
@@ -325,36 +327,35 @@ pub fn settings_path(home: &Path) -> PathBuf {
 
 /// Reads the routing settings (missing: none).
 pub fn settings(home: &Path) -> Result<Settings, RouteError> {
-    let p = settings_path(home);
-    match std::fs::read(&p) {
-        Ok(b) => serde_json::from_slice(&b).map_err(|e| RouteError::BadSettings {
-            path: p,
-            message: e.to_string(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(RouteError::BadSettings {
-            path: p,
-            message: e.to_string(),
-        }),
+    read_json_or_default(settings_path(home))
+}
+
+/// A registry host split into its name and port (443 when none is given).
+fn host_port(host: &str) -> (&str, u16) {
+    match host.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().unwrap_or(443)),
+        None => (host, 443),
     }
 }
 
 /// Whether a host name means this machine.
 pub fn is_loopback(host: &str) -> bool {
-    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-    matches!(h, "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0")
+    matches!(
+        host_port(host).0,
+        "localhost" | "127.0.0.1" | "[::1]" | "0.0.0.0"
+    )
 }
 
 /// docker's words for a refused connection to `host`.
 pub fn refused(host: &str) -> String {
-    let (h, port) = host.rsplit_once(':').unwrap_or((host, "443"));
+    let (h, port) = host_port(host);
     let ip = if h == "localhost" { "[::1]" } else { h };
     format!("Get \"http://{host}/v2/\": dial tcp {ip}:{port}: connect: connection refused")
 }
 
 /// docker's words for a name that does not resolve.
 pub fn no_such_host(host: &str) -> String {
-    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let h = host_port(host).0;
     format!("Get \"https://{host}/v2/\": dial tcp: lookup {h} on 127.0.0.53:53: no such host")
 }
 
@@ -436,30 +437,14 @@ pub fn route(home: &Path, host: &str) -> Result<Route, RouteError> {
             remote: None,
         });
     }
+    let port = host_port(host).1;
     if is_loopback(host) {
-        let port = host
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok())
-            .unwrap_or(443);
         let Some(c) = registry_container(home, port)? else {
             return Err(RouteError::Unreachable(refused(host)));
         };
-        let user = credentials(home, host).map(|(u, _)| u);
-        let reg = LocalRegistry::new(
-            &container_registry_root(home, &c),
-            container_policy(&c, user),
-        );
-        return Ok(Route {
-            host: host.to_string(),
-            registry: Box::new(reg),
-            remote: None,
-        });
+        return Ok(container_route(home, host, &c));
     }
     if is_lab_host(host) {
-        let port = host
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.parse::<u16>().ok())
-            .unwrap_or(443);
         let insecure = daemon_config(home)
             .insecure_registries
             .iter()
@@ -475,18 +460,22 @@ pub fn route(home: &Path, host: &str) -> Result<Route, RouteError> {
                 "Get \"https://{host}/v2/\": http: server gave HTTP response to HTTPS client"
             )));
         }
-        let user = credentials(home, host).map(|(u, _)| u);
-        let reg = LocalRegistry::new(
-            &container_registry_root(home, &c),
-            container_policy(&c, user),
-        );
-        return Ok(Route {
-            host: host.to_string(),
-            registry: Box::new(reg),
-            remote: None,
-        });
+        return Ok(container_route(home, host, &c));
     }
     Err(RouteError::Unreachable(no_such_host(host)))
+}
+
+/// The registry container `c`, reached as `host` with that host's login.
+fn container_route(home: &Path, host: &str, c: &crate::container::Container) -> Route {
+    let user = credentials(home, host).map(|(u, _)| u);
+    Route {
+        host: host.to_string(),
+        registry: Box::new(LocalRegistry::new(
+            &container_registry_root(home, c),
+            container_policy(c, user),
+        )),
+        remote: None,
+    }
 }
 
 /// Whether an `insecure-registries` entry in CIDR form (`10.0.2.0/24`)
@@ -495,7 +484,7 @@ fn cidr_holds(entry: &str, host: &str) -> bool {
     let Some((net, bits)) = entry.split_once('/') else {
         return false;
     };
-    let h = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+    let h = host_port(host).0;
     let ip = if h == LAB_HOSTNAME { LAB_IP } else { h };
     let (Ok(net), Ok(ip), Ok(bits)) = (
         net.parse::<std::net::Ipv4Addr>(),

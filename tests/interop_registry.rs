@@ -7,12 +7,12 @@
 //!
 //! A missing tool skips its test with a clear `skipped: … not found`.
 
+mod common;
+use common::{noise, serve_open_registry};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use imagelab::digest::Digest;
 use imagelab::registry::client::{MONOLITHIC_LIMIT, RemoteRegistry};
-use imagelab::registry::local::{LocalRegistry, Policy};
-use imagelab::registry::server::{self, Handler, Running};
 use imagelab::registry::{Code, RefSpec, Registry, media};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -28,31 +28,6 @@ fn find(tool: &str) -> Option<PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     ok.then(|| PathBuf::from(tool))
-}
-
-fn serve(root: &Path) -> Running {
-    let storage = root.join("registry");
-    let handler = Handler::new(&root.join("uploads"), move |_| {
-        let policy = Policy {
-            delete_enabled: true,
-            ..Policy::open()
-        };
-        Ok(Box::new(LocalRegistry::new(&storage, policy)) as Box<dyn Registry + Send>)
-    });
-    server::start(handler, "127.0.0.1:0").unwrap()
-}
-
-/// Deterministic bytes that do not compress.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn put_blob(dir: &Path, bytes: &[u8]) -> (Digest, usize) {
@@ -132,7 +107,7 @@ fn skopeo_copies_into_and_out_of_the_server() {
     let t = tempfile::tempdir().unwrap();
     let layout = t.path().join("in");
     let want = write_layout(&layout, "1");
-    let srv = serve(&t.path().join("srv"));
+    let srv = serve_open_registry(&t.path().join("srv"));
     let image = format!("docker://{}/demo:1", srv.addr());
 
     run(Command::new(&skopeo).args([
@@ -369,7 +344,7 @@ fn the_server_answers_raw_requests_as_distribution_does() {
     };
     let reg = distribution(&bin);
     let t = tempfile::tempdir().unwrap();
-    let ours = serve(t.path());
+    let ours = serve_open_registry(t.path());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)

@@ -4,6 +4,8 @@
 //! fake registries for what our server never does (Bearer tokens, redirects
 //! to storage), and the server's answer to a TLS handshake.
 
+mod common;
+use common::{noise, serve_open_registry};
 use imagelab::digest::Digest;
 use imagelab::registry::client::{MONOLITHIC_LIMIT, RemoteRegistry};
 use imagelab::registry::local::{Auth, LocalRegistry, Policy};
@@ -13,18 +15,6 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn open_server(root: &Path) -> Running {
-    let storage = root.join("registry");
-    let handler = Handler::new(&root.join("uploads"), move |_| {
-        let policy = Policy {
-            delete_enabled: true,
-            ..Policy::open()
-        };
-        Ok(Box::new(LocalRegistry::new(&storage, policy)) as Box<dyn Registry + Send>)
-    });
-    server::start(handler, "127.0.0.1:0").unwrap()
-}
 
 /// `alice:secret` is the one user (an htpasswd file's worth of rules).
 fn htpasswd_server(root: &Path) -> Running {
@@ -43,19 +33,6 @@ fn htpasswd_server(root: &Path) -> Running {
         Ok(Box::new(LocalRegistry::new(&storage, policy)) as Box<dyn Registry + Send>)
     });
     server::start(handler, "127.0.0.1:0").unwrap()
-}
-
-/// Deterministic bytes that do not compress.
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
 }
 
 fn manifest(config: (&Digest, usize), layers: &[(&Digest, usize)]) -> Vec<u8> {
@@ -79,7 +56,7 @@ fn read_all(r: &dyn Registry, repo: &str, d: &Digest) -> Vec<u8> {
 #[test]
 fn client_pushes_and_pulls_through_the_server() {
     let t = tempfile::tempdir().unwrap();
-    let srv = open_server(t.path());
+    let srv = serve_open_registry(t.path());
     let c = RemoteRegistry::new(&srv.url(), None).unwrap();
     c.ping().unwrap();
 
@@ -187,7 +164,7 @@ fn client_pushes_and_pulls_through_the_server() {
 #[test]
 fn tags_and_catalog_follow_the_link_pages() {
     let t = tempfile::tempdir().unwrap();
-    let srv = open_server(t.path());
+    let srv = serve_open_registry(t.path());
     let c = RemoteRegistry::new(&srv.url(), None).unwrap();
     let config = b"{}".to_vec();
     let cd = Digest::of(&config);
@@ -283,7 +260,7 @@ fn a_refused_connection_reads_as_docker_says_it() {
 #[test]
 fn a_tls_handshake_is_refused_at_once() {
     let t = tempfile::tempdir().unwrap();
-    let srv = open_server(t.path());
+    let srv = serve_open_registry(t.path());
     let mut s = std::net::TcpStream::connect(srv.addr()).unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .unwrap();
@@ -306,7 +283,7 @@ fn a_tls_handshake_is_refused_at_once() {
 #[test]
 fn server_stops_and_frees_its_port() {
     let t = tempfile::tempdir().unwrap();
-    let srv = open_server(t.path());
+    let srv = serve_open_registry(t.path());
     let addr = srv.addr();
     srv.stop();
     let c = RemoteRegistry::new(&format!("http://{addr}"), None).unwrap();
@@ -448,7 +425,7 @@ fn bearer_tokens_are_fetched_once_per_scope_and_redirects_followed() {
 #[test]
 fn a_stored_media_type_cannot_split_response_headers() {
     let t = tempfile::tempdir().unwrap();
-    let srv = open_server(t.path());
+    let srv = serve_open_registry(t.path());
     let c = RemoteRegistry::new(&srv.url(), None).unwrap();
     let (cd, _) = c.put_blob("app", None, &mut b"{}".as_slice()).unwrap();
     let m = format!(

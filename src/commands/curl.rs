@@ -177,16 +177,12 @@ fn registry_request(
     headers: &[(String, String)],
     clock: i64,
 ) -> anyhow::Result<services::Response> {
-    use crate::registry::local::LocalRegistry;
     let home = s.engine_home();
     let root = crate::network::container_registry_root(&home, c);
     let policy = crate::network::container_policy(c, None);
     let staging = root.join("_uploads");
     std::fs::create_dir_all(&staging)?;
-    let handler = crate::registry::server::Handler::new(&staging, move |_creds| {
-        Ok(Box::new(LocalRegistry::new(&root, policy.clone()))
-            as Box<dyn crate::registry::Registry + Send>)
-    });
+    let handler = crate::registry::server::Handler::local(&staging, &root, policy);
     let mut hs = headers.to_vec();
     if !hs.iter().any(|(k, _)| k.eq_ignore_ascii_case("user-agent")) {
         hs.push(("User-Agent".into(), services::CURL_AGENT.into()));
@@ -217,27 +213,9 @@ fn registry_request(
     };
     Ok(services::Response {
         status: got.status,
-        reason: reason_phrase(got.status),
+        reason: services::reason(got.status),
         headers: got.headers,
         body,
         log,
     })
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        307 => "Temporary Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        413 => "Request Entity Too Large",
-        416 => "Requested Range Not Satisfiable",
-        _ => "Internal Server Error",
-    }
 }

@@ -89,8 +89,14 @@ pub fn run(s: &mut Session, a: PushArgs, io: &mut Io) -> anyhow::Result<i32> {
     let repo = r.path().to_string();
     for (tag, id) in tags {
         if !a.quiet {
-            let image = engine.image(&id)?;
-            for d in crate::engine::diff_ids_of(&image.config).iter().rev() {
+            // The index's summary lists the layers: no config read here
+            // (the push reads it once).
+            let layers = idx
+                .images
+                .get(&id)
+                .map(|s| s.layers.as_slice())
+                .unwrap_or_default();
+            for d in layers.iter().rev() {
                 writeln!(io.out, "{}: Preparing", d.short())?;
             }
         }

@@ -6,8 +6,7 @@
 
 use crate::app::{Io, Session};
 use crate::cli::RegistryCmd;
-use crate::registry::Registry;
-use crate::registry::local::{LocalRegistry, Policy};
+use crate::registry::local::Policy;
 use crate::registry::server::{self, Handler};
 
 pub fn run(s: &mut Session, cmd: RegistryCmd, io: &mut Io) -> anyhow::Result<i32> {
@@ -27,10 +26,7 @@ fn serve(s: &Session, addr: &str, delete_enabled: bool, io: &mut Io) -> anyhow::
         delete_enabled,
         ..Policy::open()
     };
-    let storage = root.clone();
-    let handler = Handler::new(&staging, move |_creds| {
-        Ok(Box::new(LocalRegistry::new(&storage, policy.clone())) as Box<dyn Registry + Send>)
-    });
+    let handler = Handler::local(&staging, &root, policy);
     let running = server::start(handler, addr)?;
     writeln!(
         io.out,

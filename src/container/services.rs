@@ -494,12 +494,22 @@ fn http_date(clock: i64) -> String {
         .to_string()
 }
 
-fn reason(status: u16) -> &'static str {
+/// The reason phrase of an HTTP status, as Go's and nginx's servers send it.
+pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
         301 => "Moved Permanently",
+        307 => "Temporary Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Request Entity Too Large",
+        416 => "Requested Range Not Satisfiable",
         _ => "Internal Server Error",
     }
 }

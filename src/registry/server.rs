@@ -453,6 +453,18 @@ pub struct Handler {
 }
 
 impl Handler {
+    /// A handler over the in-process registry at `root`, with the same
+    /// policy for every caller (credentials are not asked for).
+    pub fn local(staging: &Path, root: &Path, policy: super::local::Policy) -> Handler {
+        let root = root.to_path_buf();
+        Handler::new(staging, move |_| {
+            Ok(
+                Box::new(super::local::LocalRegistry::new(&root, policy.clone()))
+                    as Box<dyn Registry + Send>,
+            )
+        })
+    }
+
     /// A handler whose upload sessions are files under `staging`, and whose
     /// callers get the registry `factory` makes from their credentials.
     /// Sessions left there for over a week are removed.

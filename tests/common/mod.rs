@@ -146,3 +146,32 @@ pub fn nginx_context(lab: &Lab) {
         "FROM nginx:alpine\nCOPY index.html /usr/share/nginx/html/index.html\nEXPOSE 80\n",
     );
 }
+
+/// An open in-process registry (deletes on) behind the HTTP server, on a
+/// free loopback port; storage under `root/registry`.
+pub fn serve_open_registry(root: &Path) -> imagelab::registry::server::Running {
+    use imagelab::registry::local::Policy;
+    let policy = Policy {
+        delete_enabled: true,
+        ..Policy::open()
+    };
+    let handler = imagelab::registry::server::Handler::local(
+        &root.join("uploads"),
+        &root.join("registry"),
+        policy,
+    );
+    imagelab::registry::server::start(handler, "127.0.0.1:0").unwrap()
+}
+
+/// Deterministic bytes that do not compress.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}

@@ -7,13 +7,11 @@ use proptest::prelude::*;
 fn lab() -> (tempfile::TempDir, Handler) {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("registry");
-    let h = Handler::new(&root.join("_uploads"), move |_| {
-        let policy = Policy {
-            delete_enabled: true,
-            ..Policy::open()
-        };
-        Ok(Box::new(LocalRegistry::new(&root, policy)) as Box<dyn Registry + Send>)
-    });
+    let policy = Policy {
+        delete_enabled: true,
+        ..Policy::open()
+    };
+    let h = Handler::local(&root.join("_uploads"), &root, policy);
     (t, h)
 }
 
@@ -516,9 +514,7 @@ fn mounts_link_what_the_source_has_else_start_an_upload() {
 fn deletes_are_unsupported_unless_enabled() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().to_path_buf();
-    let h = Handler::new(&root.join("_uploads"), move |_| {
-        Ok(Box::new(LocalRegistry::new(&root, Policy::open())) as Box<dyn Registry + Send>)
-    });
+    let h = Handler::local(&root.join("_uploads"), &root, Policy::open());
     let d = push_blob(&h, "app", b"x");
     let r = call(&h, "DELETE", &format!("/v2/app/blobs/{d}"), &[], b"");
     assert_eq!((r.status, code(&r).as_str()), (405, "UNSUPPORTED"));
