@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 /// The BuildKit version both drivers report (Docker 28's).
 pub const BUILDKIT_VERSION: &str = "v0.22.0";
 
-/// The platforms a node can build for: the catalog's architectures (the
-/// lab's host emulates arm64, as Docker Desktop's does).
-pub const PLATFORMS: &str = "linux/amd64, linux/arm64";
-
 /// The drivers a builder may have.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Driver {

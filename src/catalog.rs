@@ -44,6 +44,7 @@ const FILES: &[(&str, &str)] = &[
     fixture!("alpine-3.18.yaml"),
     fixture!("nginx-alpine.yaml"),
     fixture!("registry-2.yaml"),
+    fixture!("tonistiigi-binfmt.yaml"),
     fixture!("node-20-alpine.yaml"),
     fixture!("golang-1.22-alpine.yaml"),
     fixture!("python-3.12-alpine.yaml"),

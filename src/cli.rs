@@ -442,6 +442,9 @@ pub struct RunArgs {
     /// Automatically remove the container and its associated anonymous volumes when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
     /// Assign a name to the container
     #[arg(long, value_name = "string")]
     pub name: Option<String>,

@@ -11,6 +11,7 @@ pub mod container;
 pub mod digest;
 pub mod distribution;
 pub mod dockerfile;
+pub mod emulation;
 pub mod engine;
 pub mod exercise;
 pub mod format;

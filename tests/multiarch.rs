@@ -109,8 +109,15 @@ fn a_multi_platform_build_is_pushed_as_an_index_and_pulled_per_platform() {
     assert_eq!(o.code, 0, "{}", o.both());
     let o = lab.run("docker image inspect -f '{{.Os}}/{{.Architecture}}' localhost:5000/app:1");
     assert_eq!(o.stdout, "linux/arm64\n");
+    // The host is a plain amd64 Linux: no emulator, so the kernel refuses.
     let o = lab.run("docker run --rm localhost:5000/app:1");
+    assert_eq!(o.code, 255);
     snap(&lab, "run_arm64_on_amd64", o.both());
+    // With QEMU registered through binfmt_misc it runs, still warned.
+    lab.ok("docker run --privileged --rm tonistiigi/binfmt --install arm64");
+    let o = lab.run("docker run --rm localhost:5000/app:1");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "run_arm64_emulated", o.both());
     let o = lab.run("docker manifest inspect localhost:5000/app:2");
     assert_eq!(o.code, 1);
     assert_eq!(o.stderr, "no such manifest: localhost:5000/app:2\n");
@@ -139,6 +146,7 @@ fn manifest_create_annotate_and_push_a_docker_manifest_list() {
     let mut lab = Lab::new();
     lab.write("Dockerfile", DOCKERFILE);
     lab.ok("docker run -d -p 5000:5000 --name registry registry:2");
+    lab.ok("docker run --privileged --rm tonistiigi/binfmt --install arm64");
     lab.ok("docker build -q -t localhost:5000/app:amd64 .");
     lab.ok("docker build -q --platform linux/arm64 -t localhost:5000/app:arm64 .");
     lab.ok("docker push -q localhost:5000/app:amd64");
@@ -173,4 +181,76 @@ fn manifest_create_annotate_and_push_a_docker_manifest_list() {
     assert_eq!(o.code, 0, "{}", o.both());
     let o = lab.run("docker image inspect -f '{{.Architecture}}' localhost:5000/team/app:multi");
     assert_eq!(o.stdout, "arm64\n");
+}
+
+#[test]
+fn emulators_are_registered_with_binfmt_in_a_privileged_container() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    // Without an emulator the default builder cannot run an arm64 RUN.
+    let o = lab.run("docker build --platform linux/arm64 -t app:arm .");
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("exec /bin/sh: exec format error"),
+        "{}",
+        o.both()
+    );
+    let o = lab.run("docker build -q --platform linux/arm64 -t app:arm .");
+    snap(&lab, "build_arm64_without_emulator", o.both());
+    // An arm64 container fails the same way.
+    let o = lab.run("docker run --rm --platform linux/arm64 alpine:3.20 uname -m");
+    assert_eq!(o.code, 255);
+    snap(&lab, "run_platform_without_emulator", o.both());
+
+    // binfmt reports, and refuses to register without --privileged.
+    let o = lab.run("docker run --rm tonistiigi/binfmt");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "binfmt_status_unprivileged", o.both());
+    let o = lab.run("docker run --rm tonistiigi/binfmt --install arm64");
+    snap(&lab, "binfmt_install_unprivileged", o.both());
+    let o = lab.run("docker run --rm --platform linux/arm64 alpine:3.20 uname -m");
+    assert_eq!(o.code, 255, "still no emulator");
+
+    let o = lab.run("docker run --privileged --rm tonistiigi/binfmt --install arm64,riscv64");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "binfmt_install", o.both());
+    let o = lab.run("docker run --privileged --rm tonistiigi/binfmt --install arm64,nope");
+    snap(&lab, "binfmt_install_again", o.both());
+    let o = lab.run("docker run --privileged --rm tonistiigi/binfmt");
+    snap(&lab, "binfmt_status", o.both());
+    let o = lab.run("docker buildx ls");
+    snap(&lab, "ls_with_emulators", o.both());
+
+    let o = lab.run("docker run --rm --platform linux/arm64 alpine:3.20 uname -m");
+    assert_eq!(o.code, 0, "{}", o.both());
+    assert_eq!(o.stdout, "aarch64\n");
+    let o = lab.run("docker build -q --platform linux/arm64 -t app:arm .");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker run --rm app:arm");
+    assert_eq!(o.stdout, "built for arm64\n", "{}", o.both());
+
+    let o = lab.run(
+        "docker run --privileged --rm tonistiigi/binfmt --uninstall qemu-aarch64,qemu-ppc64le",
+    );
+    snap(&lab, "binfmt_uninstall", o.both());
+    let o = lab.run("docker run --rm app:arm");
+    assert_eq!(o.code, 255, "{}", o.both());
+    let o = lab.run("docker run --privileged --rm tonistiigi/binfmt --install all");
+    assert_eq!(o.code, 0, "{}", o.both());
+    let o = lab.run("docker buildx ls");
+    snap(&lab, "ls_with_all_emulators", o.both());
+}
+
+#[test]
+fn a_docker_container_builder_brings_its_own_emulators() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", DOCKERFILE);
+    lab.ok("docker buildx create --name multi --driver docker-container --use");
+    let o = lab.run("docker buildx build -q --platform linux/arm64 -t app:arm --load .");
+    assert_eq!(o.code, 0, "{}", o.both());
+    // The image is arm64; the host still cannot run it.
+    let o = lab.run("docker run --rm app:arm");
+    assert_eq!(o.code, 255, "{}", o.both());
+    let o = lab.run("docker buildx inspect");
+    snap(&lab, "inspect_container_builder_platforms", o.both());
 }

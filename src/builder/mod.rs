@@ -57,6 +57,10 @@ pub struct BuildOptions {
     /// `--secret id=ID,src=FILE`: the secrets `RUN --mount=type=secret`
     /// can read, by id.
     pub secrets: BTreeMap<String, Vec<u8>>,
+    /// The worker runs every platform's programs: BuildKit's own image
+    /// (the docker-container driver) carries QEMU emulators it uses when the
+    /// kernel has none. The docker driver runs what the host runs.
+    pub emulates: bool,
 }
 
 /// One progress vertex as BuildKit reports it.
@@ -221,6 +225,9 @@ pub(crate) struct State {
     pub legacy: bool,
     /// Legacy `--squash`: the stage's base image and its layer count.
     pub base: (Option<Digest>, usize),
+    /// The worker cannot run this platform's programs (see
+    /// [`BuildOptions::emulates`]): a RUN fails with `exec format error`.
+    pub foreign: bool,
 }
 
 impl Builder<'_> {
@@ -602,6 +609,8 @@ impl Builder<'_> {
         state.global_args = global_env.clone();
         state.legacy = legacy;
         state.base = (state.image.clone(), state.layers.len());
+        state.foreign =
+            !self.opts.emulates && !crate::emulation::can_run(&self.engine.home, &state.platform);
         // ONBUILD triggers of the base run first, as steps of this stage
         // (`[2/4] ONBUILD COPY . /app`); the new image does not keep them.
         let triggers = onbuild_triggers(&mut state, s.from);
@@ -1017,6 +1026,7 @@ impl Builder<'_> {
             image: Some(id),
             legacy: false,
             base: (None, 0),
+            foreign: false,
         };
         Ok((state, name, fresh))
     }
@@ -1100,6 +1110,7 @@ impl State {
             image: None,
             legacy: false,
             base: (None, 0),
+            foreign: false,
         }
     }
 

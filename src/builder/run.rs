@@ -332,6 +332,7 @@ pub(crate) fn run(
         .to_string();
     let mut world = World::new(state.platform.clone(), state.mtime);
     world.network = !offline;
+    world.foreign = state.foreign;
     let saved = setup_mounts(engine, &mut fs, &mounts, inp, original, &state.platform)?;
     let spec = userland::Spec {
         argv: argv.clone(),

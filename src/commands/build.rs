@@ -185,6 +185,7 @@ pub fn run(s: &mut Session, a: BuildArgs, io: &mut Io) -> anyhow::Result<i32> {
         }
     }
     let opts = BuildOptions {
+        emulates: inst.driver == crate::buildx::Driver::DockerContainer,
         secrets,
         dockerfile_text,
         output,

@@ -4,7 +4,7 @@
 
 use crate::app::{Io, Session};
 use crate::builder::{self, BuildOptions, Vertex};
-use crate::buildx::{BUILDKIT_VERSION, Builders, Driver, Instance, PLATFORMS};
+use crate::buildx::{BUILDKIT_VERSION, Builders, Driver, Instance};
 use crate::catalog::Platform;
 use crate::cli::{BuildArgs, BuildxCmd, ImagetoolsCmd};
 use crate::digest::Digest;
@@ -53,7 +53,7 @@ pub fn run(s: &mut Session, cmd: Option<BuildxCmd>, io: &mut Io) -> anyhow::Resu
             writeln!(io.out, "{name}")?;
             Ok(0)
         }
-        BuildxCmd::Ls(_) => ls(&Builders::load(&home)?, io),
+        BuildxCmd::Ls(_) => ls(&home, &Builders::load(&home)?, io),
         BuildxCmd::Use(a) => {
             let [name] = a.args.as_slice() else {
                 writeln!(io.err, "ERROR: accepts 1 arg(s), received {}", a.args.len())?;
@@ -83,7 +83,7 @@ pub fn run(s: &mut Session, cmd: Option<BuildxCmd>, io: &mut Io) -> anyhow::Resu
                 print_boot(io, &name)?;
             }
             let inst = b.get(&name).expect("builder exists");
-            inspect(&inst, io)
+            inspect(&home, &inst, io)
         }
         BuildxCmd::Rm(a) => {
             let mut b = Builders::load(&home)?;
@@ -146,8 +146,9 @@ fn print_boot(io: &mut Io, name: &str) -> std::io::Result<()> {
 
 /// `docker buildx ls`: builders and their nodes, the current one starred,
 /// in docker's table layout.
-fn ls(b: &Builders, io: &mut Io) -> anyhow::Result<i32> {
+fn ls(home: &std::path::Path, b: &Builders, io: &mut Io) -> anyhow::Result<i32> {
     let current = b.current_name().to_string();
+    let platforms = crate::emulation::trunc_platforms(&crate::emulation::supported(home));
     let mut rows = Vec::new();
     for i in b.all() {
         let star = if i.name == current { "*" } else { "" };
@@ -161,7 +162,7 @@ fn ls(b: &Builders, io: &mut Io) -> anyhow::Result<i32> {
             "DriverEndpoint": format!(" \\_ {}", i.endpoint()),
             "Status": i.status(),
             "Buildkit": if i.booted { BUILDKIT_VERSION } else { "" },
-            "Platforms": if i.booted { PLATFORMS } else { "" },
+            "Platforms": if i.booted { platforms.as_str() } else { "" },
         }));
     }
     let t = crate::format::Template::parse(
@@ -197,7 +198,7 @@ fn aligned(lines: &[(&str, String)]) -> String {
 }
 
 /// `docker buildx inspect`: the builder, then its node.
-fn inspect(i: &Instance, io: &mut Io) -> anyhow::Result<i32> {
+fn inspect(home: &std::path::Path, i: &Instance, io: &mut Io) -> anyhow::Result<i32> {
     let mut head = vec![
         ("Name:", i.name.clone()),
         ("Driver:", i.driver.as_str().to_string()),
@@ -225,7 +226,7 @@ fn inspect(i: &Instance, io: &mut Io) -> anyhow::Result<i32> {
     }
     if i.booted {
         node.push(("BuildKit version:", BUILDKIT_VERSION.into()));
-        node.push(("Platforms:", PLATFORMS.into()));
+        node.push(("Platforms:", crate::emulation::supported(home).join(", ")));
     }
     write!(io.out, "{}", aligned(&node))?;
     Ok(0)

@@ -211,6 +211,7 @@ pub fn inspect_json(c: &Container) -> Value {
             "PortBindings": bindings,
             "RestartPolicy": {"Name": c.host.restart, "MaximumRetryCount": 0},
             "AutoRemove": c.host.auto_remove,
+            "Privileged": c.host.privileged,
             "Binds": Value::Null,
         },
         "Mounts": mounts,

@@ -244,6 +244,7 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
             restart: a.restart.clone().unwrap_or_else(|| "no".into()),
             network: a.network.clone().unwrap_or_else(|| "bridge".into()),
             mounts,
+            privileged: a.privileged,
         },
         state: State {
             status: Status::Created,

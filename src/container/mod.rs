@@ -133,6 +133,10 @@ pub struct HostConfig {
     pub restart: String,
     pub network: String,
     pub mounts: Vec<Mount>,
+    /// `--privileged`: the kernel's interfaces (here `binfmt_misc`) are
+    /// writable from inside.
+    #[serde(default)]
+    pub privileged: bool,
 }
 
 /// One container.

@@ -95,10 +95,13 @@ pub fn save_fs(store: &Containers, id: &str, mounts: &[super::Mount], fs: &Fs) -
     Ok(())
 }
 
-/// The world the container runs in.
-pub fn world_of(c: &Container) -> World {
+/// The world the container runs in: its platform, and whether the host's
+/// CPU can run that platform's programs at all (see [`crate::emulation`]).
+pub fn world_of(home: &std::path::Path, c: &Container) -> World {
     let platform = Platform::parse(&c.platform).unwrap_or_else(crate::engine::host_platform);
-    World::new(platform, now().max(0) as u64)
+    let mut w = World::new(platform, now().max(0) as u64);
+    w.foreign = !crate::emulation::can_run(home, &w.platform);
+    w
 }
 
 /// The process environment docker builds: `PATH` (runc's default unless
@@ -217,7 +220,7 @@ pub fn start(
         });
     }
     let mut fs = open_fs(engine, store, c)?;
-    let world = world_of(c);
+    let world = world_of(&engine.home, c);
     let mut argv = c.config.entrypoint.clone();
     argv.extend(c.config.cmd.iter().cloned());
     if argv.is_empty() {
@@ -247,7 +250,11 @@ pub fn start(
     c.state.started_at = clock;
     c.state.pid = 1;
     c.state.error.clear();
-    if let Some(svc) = services::detect(&argv, &fs, &env, &cwd) {
+    // Another machine's programs never start: no server, no shell, only the
+    // `exec format error` of the first execve below.
+    if !world.foreign
+        && let Some(svc) = services::detect(&argv, &fs, &env, &cwd)
+    {
         let logs = services::start(&svc, &mut fs, clock, &c.id);
         c.service = Some(svc);
         c.state.status = Status::Running;
@@ -267,7 +274,8 @@ pub fn start(
         user: c.config.user.clone(),
         stdin: Vec::new(),
     };
-    if let Some(server) = userland::server_of(&mut fs, &world, &probe)
+    if !world.foreign
+        && let Some(server) = userland::server_of(&mut fs, &world, &probe)
         && let Ok(o) = userland::run(&mut fs, &world, &probe)
         && o.status == 0
     {
@@ -282,7 +290,7 @@ pub fn start(
         store.save(c)?;
         return Ok(Started::Serving);
     }
-    if interactive && is_shell(&argv) {
+    if interactive && is_shell(&argv) && !world.foreign {
         c.state.status = Status::Running;
         c.state.exit_code = 0;
         save_fs(store, &c.id, &c.host.mounts, &fs)?;
@@ -299,7 +307,12 @@ pub fn start(
         user: c.config.user.clone(),
         stdin,
     };
-    let (status, logs) = if argv == ["/hello"] && fs.is_file("/hello") {
+    // A privileged container sees (and may change) the kernel's emulators.
+    let exposed = c
+        .host
+        .privileged
+        .then(|| crate::emulation::expose(&engine.home, &mut fs));
+    let (status, logs) = if argv == ["/hello"] && fs.is_file("/hello") && !world.foreign {
         (0, vec![hello()])
     } else {
         match userland::run(&mut fs, &world, &spec) {
@@ -330,6 +343,10 @@ pub fn start(
             }
         }
     };
+    if let Some(exposed) = exposed {
+        crate::emulation::absorb(&engine.home, &mut fs, exposed)
+            .map_err(super::ContainerError::from)?;
+    }
     c.state.status = Status::Exited;
     c.state.exit_code = status;
     c.state.finished_at = clock;
@@ -416,7 +433,7 @@ pub fn exec(
     o: &ExecOpts,
 ) -> Result<Executed> {
     let mut fs = open_fs(engine, store, c)?;
-    let world = world_of(c);
+    let world = world_of(&engine.home, c);
     let user_spec = o.user.clone().unwrap_or_else(|| c.config.user.clone());
     let user = match userland::resolve_user(&fs, &user_spec) {
         Ok(u) => u,
@@ -441,7 +458,7 @@ pub fn exec(
             }
         });
     let env = process_env(c, &o.env, o.tty);
-    if o.interactive && is_shell(argv) {
+    if o.interactive && is_shell(argv) && !world.foreign {
         let mut s = ShellSession::new(fs, world, env, cwd, user, c.id.clone(), o.tty, false);
         s.mounts = c.host.mounts.clone();
         return Ok(Executed::Shell(Box::new(s)));

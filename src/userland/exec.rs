@@ -116,6 +116,11 @@ fn start_of(ctx: &Ctx, path: &str) -> Result<Start, ExecError> {
         Errno::IsDir | Errno::Access => ExecError::Access(path.to_string()),
         _ => ExecError::NoEnt(path.to_string()),
     })?;
+    // The kernel finds no handler for another machine's programs (nor for a
+    // script whose interpreter is one).
+    if ctx.world.foreign {
+        return Err(ExecError::Format(path.to_string()));
+    }
     if let Content::Filler { .. } = content {
         return Ok(Start::Native { note: None });
     }

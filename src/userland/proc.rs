@@ -217,6 +217,9 @@ pub struct World {
     /// mirrors and registries answer.
     pub network: bool,
     pub limits: Limits,
+    /// The CPU cannot run this platform's programs (another architecture
+    /// and no emulator registered): every `execve` fails with ENOEXEC.
+    pub foreign: bool,
 }
 
 impl World {
@@ -226,6 +229,7 @@ impl World {
             clock,
             network: true,
             limits: Limits::default(),
+            foreign: false,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! [`Os`]: super::os::Os
 
 pub mod archive;
+pub mod binfmt;
 pub mod fileops;
 pub mod find;
 pub mod grep;
@@ -76,6 +77,7 @@ pub fn lookup(name: &str) -> Option<Program> {
         "base64" => text::base64,
         "du" => sys::du,
         "busybox" => sys::busybox,
+        "binfmt" => binfmt::binfmt,
         "update-ca-certificates" => sys::update_ca_certificates,
         _ => return None,
     })
