@@ -34,6 +34,7 @@ Management Commands:
   container   Manage containers
   image       Manage images
   manifest    Manage Docker image manifests and manifest lists
+  system      Manage Docker
   volume      Manage volumes
 
 Commands:
@@ -62,12 +63,25 @@ Commands:
   history     Show the history of an image
   inspect     Display detailed information on one or more images
   ls          List images
+  prune       Remove unused images
   pull        Download an image from a registry
   push        Upload an image to a registry
   rm          Remove one or more images
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Run 'docker image COMMAND --help' for more information on a command.
+";
+
+pub const SYSTEM_USAGE: &str = "
+Usage:  docker system COMMAND
+
+Manage Docker
+
+Commands:
+  df          Show docker disk usage
+  prune       Remove unused data
+
+Run 'docker system COMMAND --help' for more information on a command.
 ";
 
 pub const CONTAINER_USAGE: &str = "
@@ -347,6 +361,68 @@ pub enum Docker {
         #[command(subcommand)]
         cmd: Option<VolumeCmd>,
     },
+    /// Manage Docker
+    #[command(override_help = SYSTEM_USAGE)]
+    System {
+        #[command(subcommand)]
+        cmd: Option<SystemCmd>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum SystemCmd {
+    /// Show docker disk usage
+    #[command(help_template = DOCKER_HELP, override_usage = "docker system df [OPTIONS]")]
+    Df(SystemDfArgs),
+    /// Remove unused data
+    #[command(help_template = DOCKER_HELP, override_usage = "docker system prune [OPTIONS]")]
+    Prune(SystemPruneArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SystemDfArgs {
+    /// Show detailed information on space usage
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Format output using a custom template
+    #[arg(long, value_name = "string")]
+    pub format: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images not just dangling ones
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
+    /// Provide filter values (e.g. "label=<key>=<value>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filters: Vec<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImagePruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filters: Vec<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
 }
 
 pub const VOLUME_USAGE: &str = "
@@ -663,6 +739,9 @@ pub enum ImageCmd {
     /// Display detailed information on one or more images
     #[command(help_template = DOCKER_HELP, override_usage = "docker image inspect [OPTIONS] IMAGE [IMAGE...]")]
     Inspect(InspectArgs),
+    /// Remove unused images
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image prune [OPTIONS]")]
+    Prune(ImagePruneArgs),
 }
 
 #[derive(Args, Debug, Clone)]

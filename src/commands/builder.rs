@@ -36,25 +36,11 @@ pub fn prune(s: &mut Session, a: BuilderPruneArgs, io: &mut Io) -> anyhow::Resul
         }
     }
     let engine = s.engine()?;
-    let idx = engine.index()?;
-    let used: HashSet<&Digest> = idx.images.values().flat_map(|i| i.layers.iter()).collect();
-    let gone = engine.store.prune_build_cache(&|key, layer| {
-        !key.starts_with("legacy:") && (a.all || !used.contains(layer))
-    })?;
-    let left: HashSet<Digest> = engine.store.build_cache_records().into_values().collect();
-    let mut freed: Vec<Digest> = Vec::new();
-    let mut reclaimed = 0;
-    for (_, layer) in &gone {
-        if !used.contains(layer) && !left.contains(layer) && !freed.contains(layer) {
-            reclaimed += engine.store.layer_meta(layer).map(|m| m.size).unwrap_or(0);
-            freed.push(layer.clone());
-        }
-    }
-    engine.store.collect_garbage(&idx, &[], &freed);
+    let (gone, reclaimed) = prune_cache(&engine, a.all)?;
     if !gone.is_empty() {
         writeln!(io.out, "Deleted build cache objects:")?;
-        for (key, _) in &gone {
-            writeln!(io.out, "{}", record_id(key))?;
+        for id in &gone {
+            writeln!(io.out, "{id}")?;
         }
         writeln!(io.out)?;
     }
@@ -66,8 +52,33 @@ pub fn prune(s: &mut Session, a: BuilderPruneArgs, io: &mut Io) -> anyhow::Resul
     Ok(0)
 }
 
+/// Removes build cache records (all, or the dangling ones) and frees the
+/// layers nothing else holds: the record IDs gone and the bytes freed.
+/// `docker builder prune` and `docker system prune` share it.
+pub fn prune_cache(
+    engine: &crate::engine::Engine,
+    all: bool,
+) -> anyhow::Result<(Vec<String>, u64)> {
+    let idx = engine.index()?;
+    let used: HashSet<&Digest> = idx.images.values().flat_map(|i| i.layers.iter()).collect();
+    let gone = engine.store.prune_build_cache(&|key, layer| {
+        !key.starts_with("legacy:") && (all || !used.contains(layer))
+    })?;
+    let left: HashSet<Digest> = engine.store.build_cache_records().into_values().collect();
+    let mut freed: Vec<Digest> = Vec::new();
+    let mut reclaimed = 0;
+    for (_, layer) in &gone {
+        if !used.contains(layer) && !left.contains(layer) && !freed.contains(layer) {
+            reclaimed += engine.store.layer_meta(layer).map(|m| m.size).unwrap_or(0);
+            freed.push(layer.clone());
+        }
+    }
+    engine.store.collect_garbage(&idx, &[], &freed);
+    Ok((gone.iter().map(|(k, _)| record_id(k)).collect(), reclaimed))
+}
+
 /// A BuildKit-style record ID (25 characters of base 36) for a cache key.
-fn record_id(key: &str) -> String {
+pub fn record_id(key: &str) -> String {
     let d = Digest::of(key.as_bytes());
     let mut n = u128::from_str_radix(&d.hex()[..32], 16).expect("hex");
     let mut out = String::new();

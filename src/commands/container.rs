@@ -95,14 +95,7 @@ fn prune(s: &mut Session, a: PruneArgs, io: &mut Io) -> anyhow::Result<i32> {
             return Ok(0);
         }
     }
-    let st = store(s);
-    let mut removed = Vec::new();
-    for c in st.list()? {
-        if !c.running() {
-            st.remove(&c.id)?;
-            removed.push(c.id);
-        }
-    }
+    let removed = prune_stopped(s)?;
     if !removed.is_empty() {
         writeln!(io.out, "Deleted Containers:")?;
         for id in &removed {
@@ -112,6 +105,20 @@ fn prune(s: &mut Session, a: PruneArgs, io: &mut Io) -> anyhow::Result<i32> {
     }
     writeln!(io.out, "Total reclaimed space: 0B")?;
     Ok(0)
+}
+
+/// Removes every stopped container: their IDs (`container prune`, `system
+/// prune`).
+pub fn prune_stopped(s: &Session) -> anyhow::Result<Vec<String>> {
+    let st = store(s);
+    let mut removed = Vec::new();
+    for c in st.list()? {
+        if !c.running() {
+            st.remove(&c.id)?;
+            removed.push(c.id);
+        }
+    }
+    Ok(removed)
 }
 
 /// The ports map of `NetworkSettings.Ports` / `HostConfig.PortBindings`.

@@ -23,6 +23,7 @@ pub mod login;
 pub mod logs;
 pub mod manifest;
 pub mod progress;
+pub mod prune;
 pub mod ps;
 pub mod pull;
 pub mod push;
@@ -34,13 +35,14 @@ pub mod run;
 pub mod search;
 pub mod start;
 pub mod stop;
+pub mod system;
 pub mod tag;
 pub mod top;
 pub mod version;
 pub mod volume;
 
 use crate::app::{Io, Session};
-use crate::cli::{BuilderCmd, Docker, DockerLine, ImageCmd};
+use crate::cli::{BuilderCmd, Docker, DockerLine, ImageCmd, SystemCmd};
 use std::path::Path;
 
 /// Dispatches a `docker ...` line.
@@ -129,6 +131,19 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Buildx { cmd } => buildx::run(s, cmd, io),
         Docker::Manifest { cmd } => manifest::run(s, cmd, io),
         Docker::Volume { cmd } => volume::run(s, cmd, io),
+        Docker::Image {
+            cmd: Some(ImageCmd::Prune(a)),
+        } => prune::run(s, a, io),
+        Docker::System { cmd: None } => {
+            write!(io.out, "{}", crate::cli::SYSTEM_USAGE)?;
+            Ok(0)
+        }
+        Docker::System {
+            cmd: Some(SystemCmd::Df(a)),
+        } => system::df(s, a, io),
+        Docker::System {
+            cmd: Some(SystemCmd::Prune(a)),
+        } => system::prune(s, a, io),
         Docker::Image { cmd: None } => {
             write!(io.out, "{}", crate::cli::IMAGE_USAGE)?;
             Ok(0)
