@@ -9,6 +9,7 @@ pub mod archive;
 pub mod fileops;
 pub mod find;
 pub mod grep;
+pub mod htpasswd;
 pub mod ls;
 pub mod netcmd;
 pub mod sed;
@@ -76,6 +77,7 @@ pub fn lookup(name: &str) -> Option<Program> {
         "base64" => text::base64,
         "du" => sys::du,
         "busybox" => sys::busybox,
+        "htpasswd" => htpasswd::htpasswd,
         "update-ca-certificates" => sys::update_ca_certificates,
         _ => return None,
     })
