@@ -109,7 +109,8 @@ impl Session {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return 0;
         }
-        let words = match cli::split_line(trimmed) {
+        let expanded = expand_pwd(trimmed, &self.cwd.to_string_lossy());
+        let words = match cli::split_line(&expanded) {
             Ok(w) => w,
             Err(e) => {
                 let _ = writeln!(io.err, "imagelab: {e}");
@@ -464,5 +465,59 @@ pub fn run(args: Vec<OsString>) -> i32 {
             drop(err);
             crate::repl::run(session)
         }
+    }
+}
+
+/// `$(pwd)`, `${PWD}` and `$PWD` in a REPL line, as a shell expands them
+/// (not inside single quotes): the session's working folder.
+pub fn expand_pwd(line: &str, cwd: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut single = false;
+    let mut rest = line;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            single = !single;
+        }
+        if !single && c == '$' {
+            let hit = ["$(pwd)", "${PWD}", "$PWD"]
+                .into_iter()
+                .find(|p| rest.starts_with(p))
+                .filter(|p| {
+                    // `$PWDX` is another variable.
+                    *p != "$PWD"
+                        || !rest[p.len()..]
+                            .starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
+                });
+            if let Some(p) = hit {
+                out.push_str(cwd);
+                rest = &rest[p.len()..];
+                continue;
+            }
+        }
+        if !single && c == '\\' && rest.len() > 1 {
+            let n = rest[1..].chars().next().map(char::len_utf8).unwrap_or(0);
+            out.push_str(&rest[..1 + n]);
+            rest = &rest[1 + n..];
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod expand_tests {
+    use super::expand_pwd;
+
+    #[test]
+    fn pwd_expands_outside_single_quotes() {
+        assert_eq!(
+            expand_pwd(
+                r#"docker run -v "$(pwd)"/auth:/auth -v $PWD/x:/x '$PWD' ${PWD} $PWDX"#,
+                "/w"
+            ),
+            r#"docker run -v "/w"/auth:/auth -v /w/x:/x '$PWD' /w $PWDX"#
+        );
     }
 }

@@ -51,6 +51,7 @@ const FILES: &[(&str, &str)] = &[
     fixture!("debian-bookworm-slim.yaml"),
     fixture!("debian-bookworm.yaml"),
     fixture!("python-3.12-slim.yaml"),
+    fixture!("httpd-2.yaml"),
     fixture!("golang-1.22.yaml"),
     fixture!("ubuntu-22.04.yaml"),
     fixture!("ubuntu-24.04.yaml"),

@@ -551,6 +551,9 @@ pub struct RunArgs {
     /// Bind mount a volume
     #[arg(short = 'v', long = "volume", value_name = "list")]
     pub volume: Vec<String>,
+    /// Attach a filesystem mount to the container
+    #[arg(long = "mount", value_name = "mount")]
+    pub mount: Vec<String>,
     /// Connect a container to a network
     #[arg(long, value_name = "network")]
     pub network: Option<String>,

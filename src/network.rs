@@ -18,6 +18,7 @@
 
 use crate::container::Containers;
 use crate::registry::Registry;
+use crate::registry::htpasswd::Htpasswd;
 use crate::registry::local::{Auth, LocalRegistry, Policy};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -376,6 +377,7 @@ pub fn container_registry_root(home: &Path, c: &crate::container::Container) -> 
         .iter()
         .find(|m| m.destination.trim_end_matches('/') == data_dir)
     {
+        Some(m) if m.is_bind() => PathBuf::from(&m.source),
         Some(m) => home.join("volumes").join(&m.name).join("registry"),
         None => home.join("containers").join(&c.id).join("registry"),
     }
@@ -465,9 +467,81 @@ pub fn route(home: &Path, host: &str) -> Result<Route, RouteError> {
     Err(RouteError::Unreachable(no_such_host(host)))
 }
 
-/// The registry container `c`, reached as `host` with that host's login.
+/// The htpasswd authentication a registry container runs with
+/// (`REGISTRY_AUTH=htpasswd`, `REGISTRY_AUTH_HTPASSWD_REALM`,
+/// `REGISTRY_AUTH_HTPASSWD_PATH`).
+#[derive(Clone, Debug)]
+pub struct ContainerAuth {
+    pub realm: String,
+    pub path: String,
+    /// The file as the container sees it now (bind mounts and volumes
+    /// included); `None` when it is missing or does not parse, and then
+    /// nobody gets in.
+    pub file: Option<Htpasswd>,
+}
+
+impl ContainerAuth {
+    /// Whether `user:password` gets in.
+    pub fn accepts(&self, user: &str, password: &str) -> bool {
+        self.file
+            .as_ref()
+            .is_some_and(|f| f.accepts(user, password))
+    }
+}
+
+/// A variable of a container's environment.
+pub fn container_env(c: &crate::container::Container, k: &str) -> Option<String> {
+    c.config
+        .env
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
+        .map(str::to_string)
+}
+
+/// The registry container's htpasswd settings, with the file read from
+/// its file system; `None` when it runs without authentication.
+pub fn container_auth(home: &Path, c: &crate::container::Container) -> Option<ContainerAuth> {
+    if container_env(c, "REGISTRY_AUTH").as_deref() != Some("htpasswd") {
+        return None;
+    }
+    let realm = container_env(c, "REGISTRY_AUTH_HTPASSWD_REALM").unwrap_or_default();
+    let path = container_env(c, "REGISTRY_AUTH_HTPASSWD_PATH").unwrap_or_default();
+    let file = crate::engine::Engine::open(home)
+        .ok()
+        .and_then(|engine| {
+            let store = Containers::open(home);
+            crate::container::runtime::open_fs(&engine, &store, c).ok()
+        })
+        .and_then(|fs| fs.read_string(&path).ok())
+        .and_then(|text| Htpasswd::parse(&text).ok());
+    Some(ContainerAuth { realm, path, file })
+}
+
+/// Whether a registry reached at `host` takes `user:password` (docker
+/// login's check): a registry container with htpasswd checks its file;
+/// one without authentication takes anything.
+pub fn login_check(
+    home: &Path,
+    host: &str,
+    user: &str,
+    password: &str,
+) -> Result<bool, RouteError> {
+    let port = host_port(host).1;
+    let Some(c) = registry_container(home, port)? else {
+        return Ok(true);
+    };
+    Ok(container_auth(home, &c).is_none_or(|a| a.accepts(user, password)))
+}
+
+/// The registry container `c`, reached as `host` with that host's login
+/// (a login its htpasswd file refuses counts as none).
 fn container_route(home: &Path, host: &str, c: &crate::container::Container) -> Route {
-    let user = credentials(home, host).map(|(u, _)| u);
+    let creds = credentials(home, host);
+    let user = match container_auth(home, c) {
+        Some(a) => creds.filter(|(u, p)| a.accepts(u, p)).map(|(u, _)| u),
+        None => creds.map(|(u, _)| u),
+    };
     Route {
         host: host.to_string(),
         registry: Box::new(LocalRegistry::new(

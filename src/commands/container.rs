@@ -173,6 +173,16 @@ pub fn inspect_json(c: &Container) -> Value {
         .mounts
         .iter()
         .map(|m| {
+            if m.is_bind() {
+                return json!({
+                    "Type": "bind",
+                    "Source": m.source,
+                    "Destination": m.destination,
+                    "Mode": if m.read_only { "ro" } else { "" },
+                    "RW": !m.read_only,
+                    "Propagation": "rprivate"
+                });
+            }
             json!({
                 "Type": "volume",
                 "Name": m.name,

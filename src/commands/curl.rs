@@ -7,7 +7,7 @@ use super::container::store;
 use crate::app::{Io, Session};
 use crate::container::services;
 
-/// `curl [-s] [-i] [-I] [-f] [-o FILE] URL`; `wget -qO- URL`.
+/// `curl [-s] [-i] [-I] [-f] [-u USER:PASS] [-o FILE] URL`; `wget -qO- URL`.
 pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32> {
     let wget = words.first().map(String::as_str) == Some("wget");
     let mut include = false;
@@ -47,6 +47,20 @@ pub fn run(s: &mut Session, words: &[String], io: &mut Io) -> anyhow::Result<i32
                 i += 1;
                 if let Some((k, v)) = words.get(i).and_then(|h| h.split_once(':')) {
                     headers.push((k.trim().to_string(), v.trim().to_string()));
+                }
+            }
+            "-u" | "--user" => {
+                i += 1;
+                if let Some(u) = words.get(i) {
+                    use base64::Engine as _;
+                    let u = if u.contains(':') {
+                        u.clone()
+                    } else {
+                        // curl would prompt for the password: none here.
+                        format!("{u}:")
+                    };
+                    let enc = base64::engine::general_purpose::STANDARD.encode(u);
+                    headers.push(("Authorization".into(), format!("Basic {enc}")));
                 }
             }
             "-o" | "-O" => i += 1,
@@ -179,10 +193,25 @@ fn registry_request(
 ) -> anyhow::Result<services::Response> {
     let home = s.engine_home();
     let root = crate::network::container_registry_root(&home, c);
-    let policy = crate::network::container_policy(c, None);
     let staging = root.join("_uploads");
     std::fs::create_dir_all(&staging)?;
-    let handler = crate::registry::server::Handler::local(&staging, &root, policy);
+    let auth = crate::network::container_auth(&home, c);
+    let creds = crate::registry::server::basic_credentials(
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.as_str()),
+    );
+    let user = match (&auth, creds) {
+        (None, _) => None,
+        (Some(a), Some((u, p))) if a.accepts(&u, &p) => Some(u),
+        (Some(a), _) => return Ok(challenge(a, method, path, clock)),
+    };
+    let handler = crate::registry::server::Handler::local(
+        &staging,
+        &root,
+        crate::network::container_policy(c, user),
+    );
     let mut hs = headers.to_vec();
     if !hs.iter().any(|(k, _)| k.eq_ignore_ascii_case("user-agent")) {
         hs.push(("User-Agent".into(), services::CURL_AGENT.into()));
@@ -218,4 +247,82 @@ fn registry_request(
         body,
         log,
     })
+}
+
+/// distribution's answer to a request without valid credentials: 401, the
+/// Basic challenge for the configured realm, and `UNAUTHORIZED` with the
+/// access the request needed as its detail (`null` for `/v2/`).
+fn challenge(
+    auth: &crate::network::ContainerAuth,
+    method: &str,
+    path: &str,
+    clock: i64,
+) -> services::Response {
+    let path_only = path.split('?').next().unwrap_or(path);
+    let rest = path_only.strip_prefix("/v2/").unwrap_or("");
+    let access = |name: &str, actions: &[&str], kind: &str| -> serde_json::Value {
+        serde_json::Value::Array(
+            actions
+                .iter()
+                .map(|a| serde_json::json!({"Type": kind, "Class": "", "Name": name, "Action": a}))
+                .collect(),
+        )
+    };
+    let detail = if rest.is_empty() {
+        serde_json::Value::Null
+    } else if rest == "_catalog" {
+        access("catalog", &["*"], "registry")
+    } else {
+        let name = ["/manifests/", "/blobs/", "/tags/"]
+            .iter()
+            .find_map(|m| rest.find(m).map(|i| &rest[..i]))
+            .unwrap_or(rest);
+        let actions: &[&str] = match method {
+            "GET" | "HEAD" => &["pull"],
+            "DELETE" => &["delete"],
+            _ => &["pull", "push"],
+        };
+        access(name, actions, "repository")
+    };
+    let body = format!(
+        "{}\n",
+        serde_json::json!({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": detail}]})
+    );
+    let t = chrono::DateTime::from_timestamp(clock, 0)
+        .unwrap_or_default()
+        .format("%d/%b/%Y:%H:%M:%S +0000")
+        .to_string();
+    let len = body.len();
+    services::Response {
+        status: 401,
+        reason: services::reason(401),
+        headers: vec![
+            (
+                "Content-Type".into(),
+                "application/json; charset=utf-8".into(),
+            ),
+            (
+                "Docker-Distribution-Api-Version".into(),
+                "registry/2.0".into(),
+            ),
+            (
+                "Www-Authenticate".into(),
+                format!("Basic realm=\"{}\"", auth.realm),
+            ),
+            ("Date".into(), services::http_date(clock)),
+            ("Content-Length".into(), body.len().to_string()),
+        ],
+        body: if method == "HEAD" {
+            Vec::new()
+        } else {
+            body.into_bytes()
+        },
+        log: vec![crate::container::LogChunk {
+            stderr: false,
+            text: format!(
+                "172.17.0.1 - - [{t}] \"{method} {path} HTTP/1.1\" 401 {len} \"\" \"{}\"\n",
+                services::CURL_AGENT
+            ),
+        }],
+    }
 }

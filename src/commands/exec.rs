@@ -32,6 +32,9 @@ pub fn run(s: &mut Session, a: ExecArgs, io: &mut Io) -> anyhow::Result<i32> {
         )?;
         return Ok(1);
     }
+    if super::registry_gc::is_gc(&c, &a.args[1..]) {
+        return super::registry_gc::run(s, &c, &a.args[1..], io);
+    }
     let engine = s.engine()?;
     let opts = ExecOpts {
         user: a.user.clone(),

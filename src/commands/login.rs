@@ -115,6 +115,13 @@ pub fn run(s: &mut Session, a: LoginArgs, io: &mut Io) -> anyhow::Result<i32> {
             writeln!(io.err, "Error response from daemon: {e}")?;
             return Ok(1);
         }
+        if route.remote.is_none() && !network::login_check(&home, &host, &user, &password)? {
+            writeln!(
+                io.err,
+                "Error response from daemon: login attempt to http://{host}/v2/ failed with status: 401 Unauthorized"
+            )?;
+            return Ok(1);
+        }
     }
     network::store_credentials(&home, &host, &user, &password)?;
     writeln!(

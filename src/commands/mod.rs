@@ -28,6 +28,7 @@ pub mod ps;
 pub mod pull;
 pub mod push;
 pub mod registry;
+pub mod registry_gc;
 pub mod restart;
 pub mod rm;
 pub mod rmi;

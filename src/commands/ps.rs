@@ -165,7 +165,7 @@ pub fn run(s: &mut Session, a: PsArgs, io: &mut Io) -> anyhow::Result<i32> {
                 "Size": "0B",
                 "Names": c.name,
                 "Labels": "",
-                "Mounts": c.host.mounts.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join(","),
+                "Mounts": c.host.mounts.iter().map(|m| if m.is_bind() { m.source.clone() } else { m.name.clone() }).collect::<Vec<_>>().join(","),
                 "Networks": if c.running() { c.host.network.clone() } else { String::new() },
                 "StartedAt": time(c.state.started_at),
             })

@@ -110,7 +110,15 @@ pub fn run(s: &mut Session, a: PushArgs, io: &mut Io) -> anyhow::Result<i32> {
         ) {
             Ok(p) => p,
             Err(e) => {
-                writeln!(io.err, "{}", registry_error(&e, &route.host))?;
+                let text = registry_error(&e, &route.host);
+                // Stored credentials the registry refuses: its challenge.
+                if text == "no basic auth credentials"
+                    && crate::network::credentials(&home, &route.host).is_some()
+                {
+                    writeln!(io.err, "unauthorized: authentication required")?;
+                } else {
+                    writeln!(io.err, "{text}")?;
+                }
                 return Ok(1);
             }
         };

@@ -190,13 +190,23 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
     }
     let mut mounts = Vec::new();
     for v in &a.volume {
-        let parts: Vec<&str> = v.split(':').collect();
-        match parts.as_slice() {
-            [src, dst] | [src, dst, _] if dst.starts_with('/') => mounts.push(Mount {
-                name: src.to_string(),
-                destination: dst.to_string(),
-            }),
-            _ => return run_error(io, &format!("invalid volume specification: '{v}'")),
+        match volume_flag(s, v) {
+            Ok(m) => mounts.push(m),
+            Err(MountError::Confined(e)) => {
+                writeln!(io.err, "imagelab: {e}")?;
+                return Ok(125);
+            }
+            Err(MountError::Docker(e)) => return run_error(io, &e),
+        }
+    }
+    for v in &a.mount {
+        match mount_flag(s, v) {
+            Ok(m) => mounts.push(m),
+            Err(MountError::Confined(e)) => {
+                writeln!(io.err, "imagelab: {e}")?;
+                return Ok(125);
+            }
+            Err(MountError::Docker(e)) => return run_error(io, &e),
         }
     }
     let (id, cname) = match store.allocate(&img.id.to_string(), a.name.as_deref()) {
@@ -343,4 +353,159 @@ pub fn parse_publish(p: &str) -> Option<PortBinding> {
         container_port,
         proto: proto.to_string(),
     })
+}
+
+/// Why a `-v` or `--mount` was refused: docker's words, or the lab's when
+/// a host path leaves the workspace.
+enum MountError {
+    Docker(String),
+    Confined(String),
+}
+
+/// Whether a `-v` source is a host path (docker: absolute, or relative
+/// with `.`; a bare word is a volume name).
+fn is_host_path(src: &str) -> bool {
+    src.starts_with('/')
+        || src == "."
+        || src == ".."
+        || src.starts_with("./")
+        || src.starts_with("../")
+}
+
+/// A host path for a bind mount: absolute, inside the workspace.
+fn host_source(s: &Session, src: &str) -> Result<std::path::PathBuf, MountError> {
+    let p = super::files::confined(s, src).map_err(|e| MountError::Confined(e.to_string()))?;
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
+/// `-v SRC:DST[:MODE]`: a bind mount when SRC is a path (created as a
+/// folder when missing, as the daemon does), else a named volume.
+fn volume_flag(s: &Session, v: &str) -> Result<Mount, MountError> {
+    let parts: Vec<&str> = v.split(':').collect();
+    let bad = || MountError::Docker(format!("invalid volume specification: '{v}'"));
+    let (src, dst, mode) = match parts.as_slice() {
+        [src, dst] => (*src, *dst, ""),
+        [src, dst, mode] => (*src, *dst, *mode),
+        _ => return Err(bad()),
+    };
+    if !dst.starts_with('/') || src.is_empty() {
+        return Err(bad());
+    }
+    let mut read_only = false;
+    for m in mode.split(',').filter(|m| !m.is_empty()) {
+        match m {
+            "ro" => read_only = true,
+            "rw" | "z" | "Z" | "consistent" | "cached" | "delegated" | "nocopy" => {}
+            _ => {
+                return Err(MountError::Docker(format!(
+                    "Error response from daemon: invalid mode: {mode}"
+                )));
+            }
+        }
+    }
+    if !is_host_path(src) {
+        return Ok(Mount::volume(src, dst));
+    }
+    let host = host_source(s, src)?;
+    if !host.exists() {
+        std::fs::create_dir_all(&host).map_err(|e| {
+            MountError::Docker(format!(
+                "Error response from daemon: error while creating mount source path '{}': {e}",
+                host.display()
+            ))
+        })?;
+    }
+    Ok(Mount::bind(&host.to_string_lossy(), dst, read_only))
+}
+
+/// `--mount type=bind|volume,source=...,target=...[,readonly]`, with the
+/// CLI's and the daemon's errors.
+fn mount_flag(s: &Session, v: &str) -> Result<Mount, MountError> {
+    let flag_err = |why: String| {
+        MountError::Docker(format!(
+            "invalid argument \"{v}\" for \"--mount\" flag: {why}"
+        ))
+    };
+    let mut kind = "volume".to_string();
+    let mut source = String::new();
+    let mut target = String::new();
+    let mut read_only = false;
+    for field in v.split(',') {
+        let (k, val) = match field.split_once('=') {
+            Some((k, val)) => (k.trim().to_ascii_lowercase(), Some(val.trim())),
+            None => (field.trim().to_ascii_lowercase(), None),
+        };
+        match (k.as_str(), val) {
+            ("readonly" | "ro", None) => read_only = true,
+            ("readonly" | "ro", Some(b)) => match b {
+                "1" | "true" => read_only = true,
+                "0" | "false" => read_only = false,
+                _ => return Err(flag_err(format!("invalid value for {k}: {b}"))),
+            },
+            ("type", Some(t)) => kind = t.to_string(),
+            ("source" | "src", Some(x)) => source = x.to_string(),
+            ("target" | "dst" | "destination", Some(x)) => target = x.to_string(),
+            (
+                "bind-propagation" | "consistency" | "volume-driver" | "volume-opt"
+                | "volume-nocopy" | "volume-subpath" | "bind-recursive",
+                _,
+            ) => {}
+            (_, None) => {
+                return Err(flag_err(format!(
+                    "invalid field '{field}' must be a key=value pair"
+                )));
+            }
+            (_, Some(_)) => return Err(flag_err(format!("unexpected key '{k}' in '{field}'"))),
+        }
+    }
+    if target.is_empty() {
+        return Err(flag_err("target is required".into()));
+    }
+    match kind.as_str() {
+        "bind" => {
+            if source.is_empty() {
+                return Err(MountError::Docker(
+                    "Error response from daemon: invalid mount config for type \"bind\": field Source must not be empty".into(),
+                ));
+            }
+            let host = host_source(s, &source)?;
+            if !host.exists() {
+                return Err(MountError::Docker(format!(
+                    "Error response from daemon: {}",
+                    crate::container::ContainerError::BindSourceMissing(host.display().to_string())
+                )));
+            }
+            Ok(Mount::bind(&host.to_string_lossy(), &target, read_only))
+        }
+        "volume" => {
+            let name = if source.is_empty() {
+                crate::digest::Digest::of(
+                    format!("anonymous volume {target} {}", runtime::now()).as_bytes(),
+                )
+                .hex()
+            } else {
+                source
+            };
+            if !crate::container::valid_name(&name) {
+                return Err(MountError::Docker(format!(
+                    "Error response from daemon: {}",
+                    crate::container::ContainerError::BadVolume(name)
+                )));
+            }
+            let mut m = Mount::volume(&name, &target);
+            m.read_only = read_only;
+            Ok(m)
+        }
+        other => Err(flag_err(format!("unknown mount type '{other}'"))),
+    }
 }

@@ -13,6 +13,7 @@
 //!
 //! [`Fs::diff`]: crate::userland::fs::Fs::diff
 
+pub mod binds;
 pub mod runtime;
 pub mod services;
 pub mod volumes;
@@ -44,6 +45,8 @@ pub enum ContainerError {
         "create {0}: \"{0}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
     )]
     BadVolume(String),
+    #[error("invalid mount config for type \"bind\": bind source path does not exist: {0}")]
+    BindSourceMissing(String),
     #[error("get {0}: no such volume")]
     NoSuchVolume(String),
     #[error("cannot read or write the container store: {0}")]
@@ -104,11 +107,58 @@ impl PortBinding {
     }
 }
 
-/// A named volume mounted into the container.
+/// What a mount is (`Type` of `docker inspect`'s `Mounts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// A named volume under `<home>/volumes/`.
+    #[default]
+    Volume,
+    /// A host folder or file ([`binds`]).
+    Bind,
+}
+
+/// A named volume or a bind mount of the container.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mount {
+    /// The volume's name (empty for a bind mount).
     pub name: String,
     pub destination: String,
+    #[serde(default)]
+    pub kind: MountKind,
+    /// A bind mount's host path (absolute, checked by `docker run`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+impl Mount {
+    /// A named volume at `destination`.
+    pub fn volume(name: &str, destination: &str) -> Mount {
+        Mount {
+            name: name.to_string(),
+            destination: destination.to_string(),
+            kind: MountKind::Volume,
+            source: String::new(),
+            read_only: false,
+        }
+    }
+
+    /// A bind mount of the host path `source` at `destination`.
+    pub fn bind(source: &str, destination: &str, read_only: bool) -> Mount {
+        Mount {
+            name: String::new(),
+            destination: destination.to_string(),
+            kind: MountKind::Bind,
+            source: source.to_string(),
+            read_only,
+        }
+    }
+
+    pub fn is_bind(&self) -> bool {
+        self.kind == MountKind::Bind
+    }
 }
 
 /// What the container was created with (`Config` of `docker inspect`).

@@ -75,6 +75,7 @@ pub fn open_fs(engine: &Engine, store: &Containers, c: &Container) -> Result<Fs>
         }
     }
     volumes_of(store).mount(&mut fs, &c.host.mounts)?;
+    super::binds::mount(&mut fs, &c.host.mounts)?;
     Ok(fs)
 }
 
@@ -86,6 +87,7 @@ fn volumes_of(store: &Containers) -> super::volumes::Volumes {
 /// mount go back to the volume, the rest to the writable layer.
 pub fn save_fs(store: &Containers, id: &str, mounts: &[super::Mount], fs: &Fs) -> Result<()> {
     volumes_of(store).unmount(fs, mounts)?;
+    super::binds::unmount(fs, mounts)?;
     let diff: Vec<crate::layer::Entry> = fs
         .diff()
         .into_iter()
@@ -255,7 +257,31 @@ pub fn start(
     if !world.foreign
         && let Some(svc) = services::detect(&argv, &fs, &env, &cwd)
     {
-        let logs = services::start(&svc, &mut fs, clock, &c.id);
+        let mut logs = Vec::new();
+        if svc == Service::Registry {
+            match services::registry_auth_start(&mut fs, &env, clock, &c.id) {
+                Ok(l) => logs = l,
+                Err(panic) => {
+                    // The registry panics while configuring: exit 2.
+                    c.service = None;
+                    c.state.status = Status::Exited;
+                    c.state.exit_code = 2;
+                    c.state.finished_at = clock;
+                    c.state.pid = 0;
+                    store.append_logs(
+                        &c.id,
+                        &[LogChunk {
+                            stderr: true,
+                            text: panic,
+                        }],
+                    )?;
+                    save_fs(store, &c.id, &c.host.mounts, &fs)?;
+                    store.save(c)?;
+                    return Ok(Started::Exited(2));
+                }
+            }
+        }
+        logs.extend(services::start(&svc, &mut fs, clock, &c.id));
         c.service = Some(svc);
         c.state.status = Status::Running;
         c.state.exit_code = 0;

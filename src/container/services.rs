@@ -487,7 +487,7 @@ pub struct Response {
 /// The client the REPL's `curl` says it is.
 pub const CURL_AGENT: &str = "curl/8.5.0";
 
-fn http_date(clock: i64) -> String {
+pub fn http_date(clock: i64) -> String {
     chrono::DateTime::from_timestamp(clock, 0)
         .unwrap_or_default()
         .format("%a, %d %b %Y %H:%M:%S GMT")
@@ -778,4 +778,108 @@ fn registry(method: &str, path: &str, clock: i64) -> Response {
         },
         log,
     }
+}
+
+/// One logrus line of the registry (text formatter: fields sorted by name,
+/// the registry's own fields included).
+pub fn registry_log(
+    clock: i64,
+    id: &str,
+    level: &str,
+    msg: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let t = chrono::DateTime::from_timestamp(clock, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string();
+    let inst = format!(
+        "{}-{}-{}-{}-{}",
+        &id[0..8],
+        &id[8..12],
+        &id[12..16],
+        &id[16..20],
+        &id[20..32]
+    );
+    let mut all: Vec<(&str, String)> = vec![
+        ("go.version", "go1.20.8".into()),
+        ("instance.id", inst),
+        ("service", "registry".into()),
+        ("version", "2.8.3".into()),
+    ];
+    all.extend(fields.iter().map(|(k, v)| (*k, v.to_string())));
+    all.sort_by(|a, b| a.0.cmp(b.0));
+    let quote = |v: &str| {
+        if v.is_empty() || v.contains([' ', '"', '=']) {
+            format!("{v:?}")
+        } else {
+            v.to_string()
+        }
+    };
+    let mut s = format!("time=\"{t}\" level={level} msg={}", quote(msg));
+    for (k, v) in all {
+        s += &format!(" {k}={}", quote(&v));
+    }
+    s.push_str(" \n");
+    s
+}
+
+/// What registry 2.8 does with `REGISTRY_AUTH=htpasswd` when it starts:
+/// without a realm or a path it panics (the text is returned as `Err`);
+/// a missing file is created with the user `docker` and a generated
+/// password, which it logs.
+pub fn registry_auth_start(
+    fs: &mut Fs,
+    env: &[String],
+    clock: i64,
+    id: &str,
+) -> Result<Vec<LogChunk>, String> {
+    if env_get(env, "REGISTRY_AUTH") != Some("htpasswd") {
+        return Ok(Vec::new());
+    }
+    let panic = |why: &str| {
+        format!(
+            "panic: unable to configure authorization (htpasswd): {why}\n\ngoroutine 1 [running]:\ngithub.com/docker/distribution/registry/handlers.NewApp({{0x1c2b3a0, 0xc0000a2000}}, 0xc0001b4000)\n\t/go/src/github.com/docker/distribution/registry/handlers/app.go:337 +0x1a5f\n"
+        )
+    };
+    let Some(_realm) = env_get(env, "REGISTRY_AUTH_HTPASSWD_REALM") else {
+        return Err(panic(
+            "\"realm\" must be set for htpasswd access controller",
+        ));
+    };
+    let Some(path) = env_get(env, "REGISTRY_AUTH_HTPASSWD_PATH").filter(|p| !p.is_empty()) else {
+        return Err(panic("\"path\" must be set for htpasswd access controller"));
+    };
+    if fs.exists(path) {
+        return Ok(Vec::new());
+    }
+    let (text, password) = crate::registry::htpasswd::provision(id);
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        let _ = fs.mkdir(
+            &dir.to_string_lossy(),
+            0o700,
+            crate::userland::fs::Cred::ROOT,
+            true,
+        );
+    }
+    if fs
+        .write(
+            path,
+            crate::layer::Content::bytes(text.into_bytes()),
+            0o600,
+            crate::userland::fs::Cred::ROOT,
+        )
+        .is_err()
+    {
+        return Err(panic(&format!(
+            "failed to open htpasswd path open {path}: permission denied"
+        )));
+    }
+    Ok(vec![err(registry_log(
+        clock,
+        id,
+        "warning",
+        "htpasswd is missing, provisioning with default user",
+        &[("password", &password), ("user", "docker")],
+    ))])
 }

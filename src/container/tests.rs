@@ -173,10 +173,7 @@ fn volumes_keep_files_between_containers_and_leave_the_rw_layer() {
     use super::volumes::{Volumes, under_mount};
     let d = tempfile::tempdir().unwrap();
     let vols = Volumes::open(d.path());
-    let mounts = vec![Mount {
-        name: "data".into(),
-        destination: "/data".into(),
-    }];
+    let mounts = vec![Mount::volume("data", "/data")];
     let mut fs = image_fs("alpine:3.20");
     vols.mount(&mut fs, &mounts).unwrap();
     assert!(fs.is_dir("/data"));

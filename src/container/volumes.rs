@@ -79,7 +79,7 @@ impl Volumes {
 
     /// Mounts each volume over its path in `fs` (creating the volume).
     pub fn mount(&self, fs: &mut Fs, mounts: &[Mount]) -> Result<()> {
-        for m in mounts {
+        for m in mounts.iter().filter(|m| !m.is_bind()) {
             self.create(&m.name)?;
             let dest = crate::layer::clean_path(&m.destination);
             if !fs.is_dir(&m.destination) {
@@ -104,7 +104,7 @@ impl Volumes {
 
     /// Writes each volume's files back from `fs`.
     pub fn unmount(&self, fs: &Fs, mounts: &[Mount]) -> Result<()> {
-        for m in mounts {
+        for m in mounts.iter().filter(|m| !m.is_bind()) {
             let dest = crate::layer::clean_path(&m.destination);
             let prefix = format!("{dest}/");
             let entries: Vec<Entry> = fs

@@ -102,6 +102,10 @@ pub enum Cond {
     /// the same routing `docker pull` uses; with `image`, the pushed
     /// manifest's config is that local image.
     RegistryHas(RegistryCond),
+    /// The registry container reached at this host (`localhost:5000`)
+    /// runs with htpasswd authentication over a file it can read, and
+    /// refuses anonymous requests.
+    RegistryRequiresAuth(String),
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
@@ -120,6 +124,7 @@ pub struct CondDoc {
     answer: Option<AnswerCond>,
     layers_at_most: Option<LayersCond>,
     registry_has: Option<RegistryCond>,
+    registry_requires_auth: Option<String>,
     all: Option<Vec<Cond>>,
     any: Option<Vec<Cond>>,
     not: Option<Box<Cond>>,
@@ -163,6 +168,9 @@ impl TryFrom<CondDoc> for Cond {
         if let Some(v) = d.registry_has {
             found.push(Cond::RegistryHas(v));
         }
+        if let Some(v) = d.registry_requires_auth {
+            found.push(Cond::RegistryRequiresAuth(v));
+        }
         if let Some(v) = d.all {
             found.push(Cond::All(v));
         }
@@ -174,7 +182,7 @@ impl TryFrom<CondDoc> for Cond {
         }
         match found.len() {
             1 => Ok(found.pop().expect("one")),
-            0 => Err("a condition needs one of image_exists, image_absent, same_image, config, file, answer, layers_at_most, registry_has, all, any, not".into()),
+            0 => Err("a condition needs one of image_exists, image_absent, same_image, config, file, answer, layers_at_most, registry_has, registry_requires_auth, all, any, not".into()),
             _ => Err("a condition has exactly one key; combine several with all/any".into()),
         }
     }
@@ -321,6 +329,10 @@ pub fn builtin() -> Vec<Exercise> {
         (
             "exercises/push-local-registry.yaml",
             include_str!("../../exercises/push-local-registry.yaml"),
+        ),
+        (
+            "exercises/registry-basic-auth.yaml",
+            include_str!("../../exercises/registry-basic-auth.yaml"),
         ),
     ];
     FILES

@@ -105,6 +105,7 @@ fn eval(c: &Cond, f: &Facts) -> Result<(), String> {
     match c {
         Cond::ImageExists(n) => f.image(n).map(|_| ()),
         Cond::RegistryHas(rc) => registry_has(rc, f),
+        Cond::RegistryRequiresAuth(host) => registry_requires_auth(host, f),
         Cond::ImageAbsent(n) => match f.image(n) {
             Ok(img) => Err(format!("{n} still exists (image {})", img.id.short())),
             Err(_) => Ok(()),
@@ -234,6 +235,39 @@ fn show(v: &serde_json::Value) -> String {
         "nothing".into()
     } else {
         v.to_string()
+    }
+}
+
+/// Whether the registry container at `host` enforces htpasswd auth.
+fn registry_requires_auth(host: &str, f: &Facts) -> Result<(), String> {
+    let port = host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok());
+    let c = port
+        .and_then(|p| {
+            crate::network::registry_container(&f.engine.home, p)
+                .ok()
+                .flatten()
+        })
+        .ok_or_else(|| format!("no registry container is running on {host}"))?;
+    let Some(auth) = crate::network::container_auth(&f.engine.home, &c) else {
+        return Err(format!(
+            "the registry container {} runs without authentication (no REGISTRY_AUTH=htpasswd)",
+            c.name
+        ));
+    };
+    match &auth.file {
+        Some(file) if file.users().next().is_some() => Ok(()),
+        Some(_) => Err(format!("{} in {} has no users", auth.path, c.name)),
+        None => Err(format!(
+            "{} in {} is missing or not an htpasswd file",
+            if auth.path.is_empty() {
+                "REGISTRY_AUTH_HTPASSWD_PATH"
+            } else {
+                &auth.path
+            },
+            c.name
+        )),
     }
 }
 

@@ -326,6 +326,90 @@ impl LocalRegistry {
         Ok(removed)
     }
 
+    /// distribution 2.8's `MarkAndSweep`: every manifest revision of every
+    /// repository is marked with the blobs it references (with
+    /// `remove_untagged`, revisions no tag points at are not marked but
+    /// listed for deletion, unless another manifest references them);
+    /// then unmarked blobs are swept. With `dry_run` nothing is removed.
+    pub fn mark_and_sweep(&self, dry_run: bool, remove_untagged: bool) -> Result<GcReport> {
+        let mut report = GcReport::default();
+        let mut marked = BTreeSet::new();
+        let mut untagged = Vec::new();
+        for repo in self.catalog_unchecked()? {
+            let mut marks = Vec::new();
+            let revs = self.repo_dir(&repo).join("_manifests/revisions/sha256");
+            let tags = self.tags_unchecked(&repo);
+            for hex in list_dir(&revs) {
+                let Ok(d) = Digest::from_hex(&hex) else {
+                    continue;
+                };
+                if self.read_link(&revs.join(&hex).join("link")).as_ref() != Some(&d) {
+                    continue;
+                }
+                if remove_untagged
+                    && !tags
+                        .iter()
+                        .any(|t| self.tag_target(&repo, t).as_ref() == Some(&d))
+                {
+                    untagged.push(GcManifest {
+                        repo: repo.clone(),
+                        digest: d,
+                        tags: tags.clone(),
+                    });
+                    continue;
+                }
+                marked.insert(d.clone());
+                let refs = self
+                    .load_manifest(&d)
+                    .map(|m| references(&m.bytes))
+                    .unwrap_or_default();
+                for r in &refs {
+                    marked.insert(r.clone());
+                }
+                marks.push((d, refs));
+            }
+            report.repositories.push((repo, marks));
+        }
+        report.manifests = untagged
+            .into_iter()
+            .filter(|m| !marked.contains(&m.digest))
+            .collect();
+        if !dry_run {
+            for m in &report.manifests {
+                let dir = self
+                    .repo_dir(&m.repo)
+                    .join("_manifests/revisions/sha256")
+                    .join(m.digest.hex());
+                let _ = fs::remove_dir_all(dir);
+                for t in &m.tags {
+                    let _ = fs::remove_dir_all(
+                        self.tag_dir(&m.repo, t)
+                            .join("index/sha256")
+                            .join(m.digest.hex()),
+                    );
+                }
+            }
+        }
+        let blobs = self.v2().join("blobs/sha256");
+        for pre in list_dir(&blobs) {
+            for hex in list_dir(&blobs.join(&pre)) {
+                let Ok(d) = Digest::from_hex(&hex) else {
+                    continue;
+                };
+                if !marked.contains(&d) {
+                    report.eligible.push(d);
+                }
+            }
+        }
+        report.marked = marked.len();
+        if !dry_run {
+            for d in &report.eligible {
+                let _ = fs::remove_dir_all(blobs.join(&d.hex()[..2]).join(d.hex()));
+            }
+        }
+        Ok(report)
+    }
+
     fn mark(&self, d: &Digest, marked: &mut BTreeSet<Digest>) {
         if !marked.insert(d.clone()) {
             return;
@@ -358,6 +442,33 @@ impl LocalRegistry {
         tags.sort();
         tags
     }
+}
+
+/// What [`LocalRegistry::mark_and_sweep`] found (and, unless a dry run,
+/// removed).
+#[derive(Debug, Default)]
+pub struct GcReport {
+    /// Each repository with its marked manifests and the blobs each
+    /// references, in storage order.
+    pub repositories: Vec<(String, Vec<GcMarked>)>,
+    /// Untagged manifests eligible for deletion (`--delete-untagged`).
+    pub manifests: Vec<GcManifest>,
+    /// How many digests were marked.
+    pub marked: usize,
+    /// Blobs nothing marked, sorted.
+    pub eligible: Vec<Digest>,
+}
+
+/// A marked manifest and the blobs it references.
+pub type GcMarked = (Digest, Vec<Digest>);
+
+/// An untagged manifest garbage collection deletes.
+#[derive(Debug, Clone)]
+pub struct GcManifest {
+    pub repo: String,
+    pub digest: Digest,
+    /// The repository's tags (whose index entries for it go too).
+    pub tags: Vec<String>,
 }
 
 #[derive(Default, serde::Serialize, serde::Deserialize)]

@@ -12,6 +12,7 @@
 //! the same as for the engine. Nothing here prints.
 
 pub mod client;
+pub mod htpasswd;
 pub mod local;
 pub mod server;
 

@@ -447,6 +447,8 @@ fn new_uuid() -> String {
 /// Serves the distribution API for registry views made per caller.
 pub struct Handler {
     factory: Box<ViewFactory>,
+    /// The realm of the Basic challenge (`REGISTRY_AUTH_HTPASSWD_REALM`).
+    realm: String,
     staging: PathBuf,
     max_upload: u64,
     busy: Mutex<HashSet<String>>,
@@ -477,12 +479,19 @@ impl Handler {
     {
         let h = Handler {
             factory: Box::new(factory),
+            realm: REALM.to_string(),
             staging: staging.to_path_buf(),
             max_upload: DEFAULT_MAX_UPLOAD,
             busy: Mutex::new(HashSet::new()),
         };
         h.remove_stale_sessions();
         h
+    }
+
+    /// Names the realm of the Basic challenge.
+    pub fn realm(mut self, realm: &str) -> Handler {
+        self.realm = realm.to_string();
+        self
     }
 
     /// Caps one blob upload at `bytes`.
@@ -539,6 +548,22 @@ impl Handler {
     /// Answers one request. The caller's registry view is kept in `slot`, so
     /// a blob can stream from it after this returns.
     pub fn serve<'s>(
+        &'s self,
+        req: &mut Request<'_>,
+        slot: &'s mut Option<Box<dyn Registry + Send>>,
+    ) -> Response<'s> {
+        let mut r = self.serve_inner(req, slot);
+        if self.realm != REALM {
+            for (k, v) in r.headers.iter_mut() {
+                if k.eq_ignore_ascii_case("WWW-Authenticate") {
+                    *v = format!("Basic realm=\"{}\"", self.realm);
+                }
+            }
+        }
+        r
+    }
+
+    fn serve_inner<'s>(
         &'s self,
         req: &mut Request<'_>,
         slot: &'s mut Option<Box<dyn Registry + Send>>,

@@ -10,6 +10,7 @@ pub mod binfmt;
 pub mod fileops;
 pub mod find;
 pub mod grep;
+pub mod htpasswd;
 pub mod ls;
 pub mod netcmd;
 pub mod sed;
@@ -78,6 +79,7 @@ pub fn lookup(name: &str) -> Option<Program> {
         "du" => sys::du,
         "busybox" => sys::busybox,
         "binfmt" => binfmt::binfmt,
+        "htpasswd" => htpasswd::htpasswd,
         "update-ca-certificates" => sys::update_ca_certificates,
         _ => return None,
     })
