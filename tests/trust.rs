@@ -276,3 +276,54 @@ fn trust_words_check_their_arguments_as_docker_does() {
     let o = lab.run("docker trust");
     assert!(o.stdout.contains("Usage:  docker trust COMMAND"));
 }
+
+#[test]
+fn key_load_imports_a_private_key_kept_private() {
+    use p256::pkcs8::EncodePrivateKey;
+    let mut lab = trust_lab();
+    let key = p256::ecdsa::SigningKey::from_slice(&[5u8; 32]).unwrap();
+    let pem = key
+        .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    lab.write("bob.key", &pem);
+    let path = lab.work().join("bob.key");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = lab.run("docker trust key load bob.key --name bob");
+    snap(&lab, "key_load_readable", o.both());
+    assert_eq!(o.code, 1);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let o = lab.run("docker trust key load bob.key --name bob");
+    snap(&lab, "key_load", o.both());
+    assert_eq!(o.code, 0);
+    let id = imagelab::trust::key_id(key.verifying_key());
+    let stored = lab.home().join(format!("docker/trust/private/{id}.key"));
+    assert!(
+        std::fs::read_to_string(stored)
+            .unwrap()
+            .starts_with("role: bob\n")
+    );
+    lab.write("not-a-key.txt", "hello\n");
+    std::fs::set_permissions(
+        lab.work().join("not-a-key.txt"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let o = lab.run("docker trust key load not-a-key.txt");
+    snap(&lab, "key_load_not_a_key", o.both());
+    assert_eq!(o.code, 1);
+}
+
+#[test]
+fn pull_all_tags_with_trust_pulls_every_released_tag() {
+    let mut lab = trust_lab();
+    lab.ok("export DOCKER_CONTENT_TRUST=1");
+    lab.ok("docker push localhost:5000/app:1.0");
+    lab.ok("docker tag localhost:5000/app:1.0 localhost:5000/app:2.0");
+    lab.ok("docker push localhost:5000/app:2.0");
+    lab.ok("docker rmi localhost:5000/app:1.0 localhost:5000/app:2.0");
+    let o = lab.run("docker pull -a localhost:5000/app");
+    snap(&lab, "pull_all_tags", o.both());
+    assert_eq!(o.code, 0);
+}

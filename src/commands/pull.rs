@@ -247,6 +247,15 @@ fn trusted_pull(
                 return Ok(1);
             }
         };
+        if pulled.digest != t.digest {
+            // The registry answered the signed digest with other bytes.
+            writeln!(
+                io.err,
+                "Error response from daemon: manifest verification failed for digest {}",
+                t.digest
+            )?;
+            return Ok(1);
+        }
         if !a.quiet {
             print_pulled(&mut *io.out, &pulled)?;
         }

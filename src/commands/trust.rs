@@ -114,18 +114,19 @@ impl Passphrases for Prompter<'_> {
             "targets" | "snapshot" => "repository",
             a => a,
         };
-        let short = &key_id[..key_id.len().min(7)];
+        // Notary shows the ID's first 7 characters, or nothing without one.
+        let with_id = match key_id.get(..7) {
+            Some(short) => format!(" with ID {short}"),
+            None => String::new(),
+        };
         for _ in 0..3 {
             if create_new {
                 let _ = write!(
                     self.out,
-                    "Enter passphrase for new {display} key with ID {short}: "
+                    "Enter passphrase for new {display} key{with_id}: "
                 );
             } else {
-                let _ = write!(
-                    self.out,
-                    "Enter passphrase for {display} key with ID {short}: "
-                );
+                let _ = write!(self.out, "Enter passphrase for {display} key{with_id}: ");
             }
             let pass = self.read()?;
             if create_new {
@@ -138,7 +139,7 @@ impl Passphrases for Prompter<'_> {
                 }
                 let _ = write!(
                     self.out,
-                    "Repeat passphrase for new {display} key with ID {short}: "
+                    "Repeat passphrase for new {display} key{with_id}: "
                 );
                 let again = self.read()?;
                 if again != pass {
