@@ -548,9 +548,8 @@ impl Repo {
             }
         }
         let keys = &root["signed"]["keys"];
-        let (ts_bytes, timestamp) =
+        let (_, timestamp) =
             read_doc(&dir.join("timestamp.json"), "timestamp")?.ok_or_else(not_exist)?;
-        let _ = ts_bytes;
         let (ids, th) = role_keys(&root, "timestamp");
         verify_doc(&timestamp, "timestamp", keys, &ids, th)?;
         let (snap_bytes, snapshot) =

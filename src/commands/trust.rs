@@ -433,6 +433,7 @@ fn key_load(s: &mut Session, args: &[String], name: &str, io: &mut Io) -> anyhow
             return Ok(1);
         }
     }
+    #[cfg(not(unix))]
     let _ = meta;
     let bytes = std::fs::read(&path)?;
     let home = s.engine_home();
