@@ -35,6 +35,7 @@ Management Commands:
   image       Manage images
   manifest    Manage Docker image manifests and manifest lists
   system      Manage Docker
+  trust       Manage trust on Docker images
   volume      Manage volumes
 
 Commands:
@@ -348,6 +349,12 @@ pub enum Docker {
     Manifest {
         #[command(subcommand)]
         cmd: Option<ManifestCmd>,
+    },
+    /// Manage trust on Docker images
+    #[command(override_help = TRUST_USAGE)]
+    Trust {
+        #[command(subcommand)]
+        cmd: Option<TrustCmd>,
     },
     /// Manage containers
     #[command(override_help = CONTAINER_USAGE)]
@@ -843,8 +850,8 @@ pub struct PushArgs {
     #[arg(short = 'q', long)]
     pub quiet: bool,
     /// Skip image signing
-    #[arg(long)]
-    pub disable_content_trust: bool,
+    #[arg(long, value_name = "bool", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub disable_content_trust: Option<bool>,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }
@@ -887,6 +894,9 @@ pub struct PullArgs {
     /// Download all tagged images in the repository
     #[arg(short = 'a', long = "all-tags")]
     pub all_tags: bool,
+    /// Skip image verification
+    #[arg(long, value_name = "bool", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub disable_content_trust: Option<bool>,
     /// Set platform if server is multi-platform capable
     #[arg(long, value_name = "string")]
     pub platform: Option<String>,
@@ -1127,6 +1137,158 @@ pub struct ManifestInspectArgs {
     /// Output additional info including layers and platform
     #[arg(short = 'v', long)]
     pub verbose: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+pub const TRUST_USAGE: &str = "
+Usage:  docker trust COMMAND
+
+Manage trust on Docker images
+
+Management Commands:
+  key         Manage keys for signing Docker images
+  signer      Manage entities who can sign Docker images
+
+Commands:
+  inspect     Return low-level information about keys and signatures
+  revoke      Remove trust for an image
+  sign        Sign an image
+
+Run 'docker trust COMMAND --help' for more information on a command.
+";
+
+pub const TRUST_KEY_USAGE: &str = "
+Usage:  docker trust key COMMAND
+
+Manage keys for signing Docker images
+
+Commands:
+  generate    Generate and load a signing key-pair
+  load        Load a private key file for signing
+
+Run 'docker trust key COMMAND --help' for more information on a command.
+";
+
+pub const TRUST_SIGNER_USAGE: &str = "
+Usage:  docker trust signer COMMAND
+
+Manage entities who can sign Docker images
+
+Commands:
+  add         Add a signer
+  remove      Remove a signer
+
+Run 'docker trust signer COMMAND --help' for more information on a command.
+";
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum TrustCmd {
+    /// Manage keys for signing Docker images
+    #[command(override_help = TRUST_KEY_USAGE)]
+    Key {
+        #[command(subcommand)]
+        cmd: Option<TrustKeyCmd>,
+    },
+    /// Manage entities who can sign Docker images
+    #[command(override_help = TRUST_SIGNER_USAGE)]
+    Signer {
+        #[command(subcommand)]
+        cmd: Option<TrustSignerCmd>,
+    },
+    /// Return low-level information about keys and signatures
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust inspect IMAGE[:TAG] [IMAGE[:TAG]...]")]
+    Inspect(TrustInspectArgs),
+    /// Remove trust for an image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust revoke [OPTIONS] IMAGE[:TAG]")]
+    Revoke(TrustRevokeArgs),
+    /// Sign an image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust sign IMAGE:TAG")]
+    Sign(TrustSignArgs),
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum TrustKeyCmd {
+    /// Generate and load a signing key-pair
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust key generate NAME")]
+    Generate(TrustKeyGenerateArgs),
+    /// Load a private key file for signing
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust key load [OPTIONS] KEYFILE")]
+    Load(TrustKeyLoadArgs),
+}
+
+#[derive(Subcommand, Debug)]
+#[command(disable_help_subcommand = true)]
+pub enum TrustSignerCmd {
+    /// Add a signer
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust signer add OPTIONS NAME REPOSITORY [REPOSITORY...] ")]
+    Add(TrustSignerAddArgs),
+    /// Remove a signer
+    #[command(help_template = DOCKER_HELP, override_usage = "docker trust signer remove [OPTIONS] NAME REPOSITORY [REPOSITORY...]")]
+    Remove(TrustSignerRemoveArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustInspectArgs {
+    /// Print the information in a human friendly format
+    #[arg(long)]
+    pub pretty: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustRevokeArgs {
+    /// Do not prompt for confirmation
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustSignArgs {
+    /// Sign a locally tagged image
+    #[arg(long)]
+    pub local: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustKeyGenerateArgs {
+    /// Directory to generate key in, defaults to current directory
+    #[arg(long, value_name = "string")]
+    pub dir: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustKeyLoadArgs {
+    /// Name for the loaded key
+    #[arg(long, value_name = "string", default_value = "signer")]
+    pub name: String,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustSignerAddArgs {
+    /// Path to the signer's public key file
+    #[arg(long = "key", value_name = "list")]
+    pub keys: Vec<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TrustSignerRemoveArgs {
+    /// Do not prompt for confirmation before removing the most recent signer
+    #[arg(short = 'f', long)]
+    pub force: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

@@ -25,4 +25,5 @@ pub mod registry;
 pub mod repl;
 pub mod signing;
 pub mod store;
+pub mod trust;
 pub mod userland;

@@ -142,6 +142,12 @@ pub fn generate(password: &[u8]) -> Result<KeyPair, SignError> {
             break k;
         }
     };
+    seal_key(&key, password)
+}
+
+/// `key` as a cosign key pair, the private half encrypted under `password`
+/// (also the at-rest form of Docker Content Trust's keys, `crate::trust`).
+pub fn seal_key(key: &SigningKey, password: &[u8]) -> Result<KeyPair, SignError> {
     let der = key
         .to_pkcs8_der()
         .map_err(|e| SignError::BadKey(e.to_string()))?;

@@ -39,6 +39,7 @@ pub mod stop;
 pub mod system;
 pub mod tag;
 pub mod top;
+pub mod trust;
 pub mod version;
 pub mod volume;
 
@@ -131,6 +132,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Container { cmd } => container::run(s, cmd, io),
         Docker::Buildx { cmd } => buildx::run(s, cmd, io),
         Docker::Manifest { cmd } => manifest::run(s, cmd, io),
+        Docker::Trust { cmd } => trust::run(s, cmd, io),
         Docker::Volume { cmd } => volume::run(s, cmd, io),
         Docker::Image {
             cmd: Some(ImageCmd::Prune(a)),

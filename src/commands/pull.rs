@@ -43,6 +43,16 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
     }
     let engine = s.engine()?;
     let official = r.domain() == "docker.io" && r.path().starts_with("library/");
+    let trusted = a
+        .disable_content_trust
+        .map(|d| !d)
+        .unwrap_or_else(|| super::trust::enabled(s));
+    // Content trust resolves a tag to its signed digest (a digest is
+    // already pinned). The catalog's official images carry no trust data
+    // in the lab and are pulled as without trust.
+    if trusted && !official && r.digest().is_none() {
+        return trusted_pull(s, &engine, &r, &a, &platform, io);
+    }
     if !official {
         return pull_from_registry(s, &engine, &r, &a, &platform, io);
     }
@@ -76,7 +86,11 @@ pub fn print_pulled(
     pulled: &crate::engine::Pulled,
 ) -> anyhow::Result<()> {
     let r = &pulled.reference;
-    let tag = r.tag().unwrap_or("latest");
+    let tag = match (r.tag(), r.digest()) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(d)) => d.to_string(),
+        (None, None) => "latest".to_string(),
+    };
     writeln!(out, "{tag}: Pulling from {}", r.path())?;
     if !pulled.up_to_date {
         for (d, had) in &pulled.layers {
@@ -168,6 +182,93 @@ fn pull_from_registry(
     if a.all_tags && !a.quiet {
         writeln!(io.out, "{}", r.name())?;
     }
+    Ok(0)
+}
+
+/// A pull with content trust: each signed target (the tag's, or with
+/// `--all-tags` every released one) pulled by digest, then tagged
+/// (docker's `trustedPull`).
+fn trusted_pull(
+    s: &mut Session,
+    engine: &crate::engine::Engine,
+    r: &Reference,
+    a: &PullArgs,
+    platform: &Platform,
+    io: &mut Io,
+) -> anyhow::Result<i32> {
+    let r = if a.all_tags {
+        if r.tag().is_some() {
+            writeln!(io.err, "tag can't be used with --all-tags/-a")?;
+            return Ok(1);
+        }
+        r.clone()
+    } else {
+        r.clone().with_default_tag()
+    };
+    let targets = match super::trust::pull_targets(s, &r) {
+        Ok(t) => t,
+        Err(e) => {
+            writeln!(io.err, "{e}")?;
+            return Ok(1);
+        }
+    };
+    let home = s.engine_home();
+    let route = match crate::network::route(&home, r.domain()) {
+        Ok(route) => route,
+        Err(e) => {
+            writeln!(io.err, "Error response from daemon: {e}")?;
+            return Ok(1);
+        }
+    };
+    let n = targets.len();
+    for (i, t) in targets.iter().enumerate() {
+        writeln!(
+            io.out,
+            "Pull ({} of {n}): {}:{}@{}",
+            i + 1,
+            r.familiar_name(),
+            t.name,
+            t.digest
+        )?;
+        let by_digest = r.with_digest(t.digest.clone());
+        let pulled = match crate::distribution::pull(
+            engine,
+            route.registry.as_ref(),
+            &by_digest,
+            platform,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                writeln!(
+                    io.err,
+                    "Error response from daemon: {}",
+                    pull_error(&e, &by_digest, &route.host)
+                )?;
+                return Ok(1);
+            }
+        };
+        if pulled.digest != t.digest {
+            // The registry answered the signed digest with other bytes.
+            writeln!(
+                io.err,
+                "Error response from daemon: manifest verification failed for digest {}",
+                t.digest
+            )?;
+            return Ok(1);
+        }
+        if !a.quiet {
+            print_pulled(&mut *io.out, &pulled)?;
+        }
+        let tagged = r.with_tag(&t.name)?;
+        writeln!(
+            io.err,
+            "Tagging {} as {}",
+            by_digest.familiar_string(),
+            tagged.familiar_string()
+        )?;
+        engine.tag(&pulled.id, &tagged)?;
+    }
+    writeln!(io.out, "{r}")?;
     Ok(0)
 }
 

@@ -1,5 +1,6 @@
 //! `docker push NAME[:TAG]`: to the registry the name's domain routes to
-//! (`network::route`), with docker's progress lines and errors.
+//! (`network::route`), with docker's progress lines and errors; with
+//! content trust on, the pushed tag is then signed (`commands::trust`).
 
 use crate::app::{Io, Session};
 use crate::cli::PushArgs;
@@ -87,6 +88,11 @@ pub fn run(s: &mut Session, a: PushArgs, io: &mut Io) -> anyhow::Result<i32> {
         }
     };
     let repo = r.path().to_string();
+    // Content trust: `--disable-content-trust[=false]`, else DOCKER_CONTENT_TRUST.
+    let trusted = a
+        .disable_content_trust
+        .map(|d| !d)
+        .unwrap_or_else(|| super::trust::enabled(s));
     for (tag, id) in tags {
         if !a.quiet {
             // The index's summary lists the layers: no config read here
@@ -124,21 +130,32 @@ pub fn run(s: &mut Session, a: PushArgs, io: &mut Io) -> anyhow::Result<i32> {
         };
         if a.quiet {
             writeln!(io.out, "{repo_name}:{tag}")?;
-            continue;
+        } else {
+            for (d, state) in pushed.layers.iter().rev() {
+                let what = match state {
+                    LayerPush::Pushed => "Pushed".to_string(),
+                    LayerPush::Exists => "Layer already exists".to_string(),
+                    LayerPush::Mounted(from) => format!("Mounted from {from}"),
+                };
+                writeln!(io.out, "{}: {what}", d.short())?;
+            }
+            writeln!(
+                io.out,
+                "{tag}: digest: {} size: {}",
+                pushed.digest, pushed.size
+            )?;
         }
-        for (d, state) in pushed.layers.iter().rev() {
-            let what = match state {
-                LayerPush::Pushed => "Pushed".to_string(),
-                LayerPush::Exists => "Layer already exists".to_string(),
-                LayerPush::Mounted(from) => format!("Mounted from {from}"),
-            };
-            writeln!(io.out, "{}: {what}", d.short())?;
+        if trusted && !a.all_tags {
+            let code =
+                super::trust::sign_pushed(s, io, &r, &tag, &pushed.digest, pushed.size as u64)?;
+            if code != 0 {
+                return Ok(code);
+            }
         }
-        writeln!(
-            io.out,
-            "{tag}: digest: {} size: {}",
-            pushed.digest, pushed.size
-        )?;
+    }
+    if trusted && a.all_tags {
+        // docker signs only an explicit tag.
+        writeln!(io.err, "No tag specified, skipping trust metadata push")?;
     }
     Ok(0)
 }
