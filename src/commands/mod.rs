@@ -19,6 +19,7 @@ pub mod hint;
 pub mod history;
 pub mod images;
 pub mod inspect;
+pub mod load;
 pub mod login;
 pub mod logs;
 pub mod manifest;
@@ -31,6 +32,7 @@ pub mod restart;
 pub mod rm;
 pub mod rmi;
 pub mod run;
+pub mod save;
 pub mod search;
 pub mod start;
 pub mod stop;
@@ -104,6 +106,14 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
             a.kind.get_or_insert_with(|| "image".into());
             inspect::run(s, a, io)
         }
+        Docker::Save(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Save(a)),
+        } => save::run(s, a, io),
+        Docker::Load(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Load(a)),
+        } => load::run(s, a, io),
         Docker::Version(a) => version::run(s, a, io),
         Docker::Builder {
             cmd: Some(BuilderCmd::Build(a)),
