@@ -416,6 +416,53 @@ impl Write for Counting<'_> {
     }
 }
 
+// ---------------------------------------------------------------- export
+
+/// The entries docker's init layer adds under every container (mount
+/// points for the files and file systems the runtime provides): what
+/// `docker export` shows beside the image's and the container's files.
+pub fn init_layer() -> Vec<crate::layer::Entry> {
+    use crate::layer::{Content, Entry};
+    let file = |p: &str| Entry::file(p, Content::bytes(Vec::new()), 0o755);
+    vec![
+        file(".dockerenv"),
+        Entry::dir("dev", 0o755),
+        file("dev/console"),
+        Entry::dir("dev/pts", 0o755),
+        Entry::dir("dev/shm", 0o755),
+        Entry::dir("etc", 0o755),
+        file("etc/hostname"),
+        file("etc/hosts"),
+        Entry::symlink("etc/mtab", "/proc/mounts"),
+        file("etc/resolv.conf"),
+        Entry::dir("proc", 0o755),
+        Entry::dir("sys", 0o755),
+    ]
+}
+
+/// A container's file system as `docker export` writes it: the image's
+/// layers, the init layer, then the container's writable layer, merged
+/// (whiteouts applied) and in tar order.
+pub fn export_entries(
+    engine: &Engine,
+    diff_ids: &[Digest],
+    rw: Vec<crate::layer::Entry>,
+) -> Result<Vec<crate::layer::Entry>> {
+    let mut root = engine.rootfs(diff_ids)?;
+    let init: Vec<_> = init_layer()
+        .into_iter()
+        .filter(|e| {
+            // The init layer keeps an image's own directories as they are.
+            !matches!(e.kind, crate::layer::Kind::Dir) || !root.entries.contains_key(&e.path)
+        })
+        .collect();
+    root.apply(init);
+    root.apply(rw);
+    Ok(crate::layer::normalize(
+        root.entries.into_values().collect(),
+    ))
+}
+
 // ---------------------------------------------------------------- load
 
 /// What `load` did, for the command to print as docker does.
@@ -992,4 +1039,49 @@ pub fn load(engine: &Engine, input: &mut dyn Read, limits: &Limits) -> Result<Lo
             Ok(())
         })?;
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(links: &[(&str, &str)]) -> Members {
+        Members {
+            files: HashMap::new(),
+            links: links
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
+            dirs: BTreeSet::new(),
+            total: 0,
+        }
+    }
+
+    #[test]
+    fn names_resolve_through_links_but_never_out_of_the_root() {
+        let m = members(&[
+            ("cur", "blobs/sha256"),
+            ("loop", "loop2"),
+            ("loop2", "loop"),
+        ]);
+        assert_eq!(m.resolve("cur/abc").as_deref(), Some("blobs/sha256/abc"));
+        assert_eq!(
+            m.resolve("./a/../manifest.json").as_deref(),
+            Some("manifest.json")
+        );
+        assert_eq!(m.resolve("../manifest.json"), None);
+        assert_eq!(m.resolve("loop/x"), None);
+    }
+
+    #[test]
+    fn blob_names_promise_their_digest() {
+        let d = Digest::of(b"x");
+        assert_eq!(
+            named_digest(&format!("blobs/sha256/{}", d.hex())),
+            Some(d.clone())
+        );
+        assert_eq!(named_digest(&format!("{}.json", d.hex())), Some(d));
+        assert_eq!(named_digest("abc/layer.tar"), None);
+        assert_eq!(named_digest("manifest.json"), None);
+    }
 }

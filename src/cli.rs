@@ -38,6 +38,7 @@ Management Commands:
 
 Commands:
   diff        Inspect changes to files or directories on a container's filesystem
+  export      Export a container's filesystem as a tar archive
   history     Show the history of an image
   inspect     Return low-level information on Docker objects
   load        Load an image from a tar archive or STDIN
@@ -82,6 +83,7 @@ Manage containers
 Commands:
   diff        Inspect changes to files or directories on a container's filesystem
   exec        Execute a command in a running container
+  export      Export a container's filesystem as a tar archive
   inspect     Display detailed information on one or more containers
   logs        Fetch the logs of a container
   ls          List containers
@@ -333,6 +335,9 @@ pub enum Docker {
     /// Inspect changes to files or directories on a container's filesystem
     #[command(help_template = DOCKER_HELP, override_usage = "docker diff CONTAINER")]
     Diff(Positional),
+    /// Export a container's filesystem as a tar archive
+    #[command(help_template = DOCKER_HELP, override_usage = "docker export [OPTIONS] CONTAINER")]
+    Export(ExportArgs),
     /// Docker Buildx
     #[command(override_help = BUILDX_USAGE)]
     Buildx {
@@ -436,6 +441,18 @@ pub enum ContainerCmd {
     /// Inspect changes to files or directories on a container's filesystem
     #[command(help_template = DOCKER_HELP, override_usage = "docker container diff CONTAINER")]
     Diff(Positional),
+    /// Export a container's filesystem as a tar archive
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container export [OPTIONS] CONTAINER")]
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short = 'o', long, value_name = "string")]
+    pub output: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

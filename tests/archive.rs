@@ -699,3 +699,33 @@ mod props {
         }
     }
 }
+
+#[test]
+fn export_writes_the_containers_file_system() {
+    let mut lab = Lab::new();
+    lab.ok("docker run --name c1 busybox sh -c 'echo exported > /root/note && rm /etc/group'");
+    lab.ok("docker export -o fs.tar c1");
+    let bytes = std::fs::read(lab.work().join("fs.tar")).unwrap();
+    let list = listing(&bytes);
+    let names: Vec<&str> = list.lines().map(|l| l.split(' ').next().unwrap()).collect();
+    for want in [
+        ".dockerenv",
+        "etc/hostname",
+        "etc/resolv.conf",
+        "proc/",
+        "bin/busybox",
+    ] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    assert!(!names.contains(&"etc/group"), "a deleted file is exported");
+    assert_eq!(member(&bytes, "root/note"), b"exported\n");
+    // Deterministic, and the same through the container subcommand.
+    lab.ok("docker container export -o again.tar c1");
+    assert_eq!(std::fs::read(lab.work().join("again.tar")).unwrap(), bytes);
+    let missing = lab.run("docker export -o x.tar nope");
+    assert_eq!(missing.code, 1);
+    assert_eq!(
+        missing.stderr,
+        "Error response from daemon: No such container: nope\n"
+    );
+}

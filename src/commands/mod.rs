@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod diff;
 pub mod exec;
 pub mod exercises;
+pub mod export;
 pub mod files;
 pub mod grade;
 pub mod hint;
@@ -135,6 +136,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Exec(a) => exec::run(s, a, io),
         Docker::Top(a) => top::run(s, a, io),
         Docker::Diff(a) => diff::run(s, a, io),
+        Docker::Export(a) => export::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
         Docker::Buildx { cmd } => buildx::run(s, cmd, io),
         Docker::Manifest { cmd } => manifest::run(s, cmd, io),
