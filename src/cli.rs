@@ -40,12 +40,15 @@ Management Commands:
 
 Commands:
   diff        Inspect changes to files or directories on a container's filesystem
+  export      Export a container's filesystem as a tar archive
   history     Show the history of an image
   inspect     Return low-level information on Docker objects
+  load        Load an image from a tar archive or STDIN
   logs        Fetch the logs of a container
   restart     Restart one or more containers
   rm          Remove one or more containers
   rmi         Remove one or more images
+  save        Save one or more images to a tar archive (streamed to STDOUT by default)
   start       Start one or more stopped containers
   stop        Stop one or more running containers
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
@@ -63,11 +66,13 @@ Commands:
   build       Build an image from a Dockerfile
   history     Show the history of an image
   inspect     Display detailed information on one or more images
+  load        Load an image from a tar archive or STDIN
   ls          List images
   prune       Remove unused images
   pull        Download an image from a registry
   push        Upload an image to a registry
   rm          Remove one or more images
+  save        Save one or more images to a tar archive (streamed to STDOUT by default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Run 'docker image COMMAND --help' for more information on a command.
@@ -93,6 +98,7 @@ Manage containers
 Commands:
   diff        Inspect changes to files or directories on a container's filesystem
   exec        Execute a command in a running container
+  export      Export a container's filesystem as a tar archive
   inspect     Display detailed information on one or more containers
   logs        Fetch the logs of a container
   ls          List containers
@@ -293,6 +299,12 @@ pub enum Docker {
     /// Return low-level information on Docker objects
     #[command(help_template = DOCKER_HELP, override_usage = "docker inspect [OPTIONS] NAME|ID [NAME|ID...]")]
     Inspect(InspectArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(help_template = DOCKER_HELP, override_usage = "docker save [OPTIONS] IMAGE [IMAGE...]")]
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(help_template = DOCKER_HELP, override_usage = "docker load [OPTIONS]")]
+    Load(LoadArgs),
     /// Show the Docker version information
     #[command(help_template = DOCKER_HELP, override_usage = "docker version [OPTIONS]")]
     Version(VersionArgs),
@@ -338,6 +350,9 @@ pub enum Docker {
     /// Inspect changes to files or directories on a container's filesystem
     #[command(help_template = DOCKER_HELP, override_usage = "docker diff CONTAINER")]
     Diff(Positional),
+    /// Export a container's filesystem as a tar archive
+    #[command(help_template = DOCKER_HELP, override_usage = "docker export [OPTIONS] CONTAINER")]
+    Export(ExportArgs),
     /// Docker Buildx
     #[command(override_help = BUILDX_USAGE)]
     Buildx {
@@ -509,6 +524,18 @@ pub enum ContainerCmd {
     /// Inspect changes to files or directories on a container's filesystem
     #[command(help_template = DOCKER_HELP, override_usage = "docker container diff CONTAINER")]
     Diff(Positional),
+    /// Export a container's filesystem as a tar archive
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container export [OPTIONS] CONTAINER")]
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short = 'o', long, value_name = "string")]
+    pub output: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -752,6 +779,12 @@ pub enum ImageCmd {
     /// Remove unused images
     #[command(help_template = DOCKER_HELP, override_usage = "docker image prune [OPTIONS]")]
     Prune(ImagePruneArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image save [OPTIONS] IMAGE [IMAGE...]")]
+    Save(SaveArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image load [OPTIONS]")]
+    Load(LoadArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -903,6 +936,33 @@ pub struct PullArgs {
     /// Suppress verbose output
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short = 'o', long, value_name = "string")]
+    pub output: Option<String>,
+    /// Save only the given platform(s). Formatted as a comma-separated list of "os[/arch[/variant]]" (e.g., "linux/amd64,linux/arm64/v8")
+    #[arg(long, value_name = "stringSlice")]
+    pub platform: Vec<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN
+    #[arg(short = 'i', long, value_name = "string")]
+    pub input: Option<String>,
+    /// Suppress the load output
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Load only the given platform(s). Formatted as a comma-separated list of "os[/arch[/variant]]" (e.g., "linux/amd64,linux/arm64/v8")
+    #[arg(long, value_name = "stringSlice")]
+    pub platform: Vec<String>,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

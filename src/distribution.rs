@@ -64,7 +64,7 @@ pub fn manifest_json(v: &serde_json::Value) -> Vec<u8> {
 
 /// Streams a layer's uncompressed tar into `w` (regenerated for catalog
 /// layers, read and verified for stored ones).
-fn write_layer_tar(engine: &Engine, diff_id: &Digest, w: &mut dyn Write) -> Result<()> {
+pub fn write_layer_tar(engine: &Engine, diff_id: &Digest, w: &mut dyn Write) -> Result<()> {
     let meta = engine.store.layer_meta(diff_id)?;
     if meta.recipe.is_some() {
         let entries = engine.layer_entries(diff_id)?;

@@ -566,10 +566,11 @@ pub fn read_tar<R: Read>(r: R) -> io::Result<Vec<Entry>> {
         let raw = String::from_utf8_lossy(&ent.path_bytes()).to_string();
         let path = clean_path(&raw);
         let h = ent.header();
-        let mode = h.mode()?;
-        let uid = h.uid()? as u32;
-        let gid = h.gid()? as u32;
-        let mtime = h.mtime()?;
+        // An empty numeric field reads as 0, as Go's archive/tar reads it.
+        let mode = h.mode().unwrap_or(0);
+        let uid = h.uid().unwrap_or(0) as u32;
+        let gid = h.gid().unwrap_or(0) as u32;
+        let mtime = h.mtime().unwrap_or(0);
         let et = h.entry_type();
         let link = ent
             .link_name_bytes()
@@ -604,6 +605,96 @@ pub fn read_tar<R: Read>(r: R) -> io::Result<Vec<Entry>> {
         });
     }
     Ok(out)
+}
+
+/// Why a layer tar was refused by [`index_tar`].
+#[derive(Debug, thiserror::Error)]
+pub enum LayerTarError {
+    #[error("layer entry {entry:?}: path climbs out of the layer root")]
+    PathEscapes { entry: String },
+    #[error("layer entry {entry:?}: hard link target {target:?} climbs out of the layer root")]
+    HardlinkEscapes { entry: String, target: String },
+    #[error("not a layer tar: {0}")]
+    Corrupt(#[from] io::Error),
+}
+
+/// `p` as an entry path, or None when a `..` climbs above the root (a
+/// leading `/` only means the root, as in docker's layer applier).
+pub fn confined_path(p: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Reads a layer tar's headers (data is skipped by seeking) into the entry
+/// index kept beside a stored layer, refusing entries that would land
+/// outside the root when applied: a path or a hard-link target whose `..`
+/// climbs above it (moby's `is outside of` and `invalid hardlink` checks).
+/// Symlink targets are file-system content and kept verbatim: the
+/// userland resolves them inside the image's root. Returns the index and
+/// the layer's content size (as `content_size`).
+pub fn index_tar<R: Read + io::Seek>(r: R) -> Result<(Vec<IndexEntry>, u64), LayerTarError> {
+    let mut ar = tar::Archive::new(r);
+    let mut out = Vec::new();
+    let mut size = 0u64;
+    for ent in ar.entries_with_seek()? {
+        let ent = ent?;
+        let raw = String::from_utf8_lossy(&ent.path_bytes()).to_string();
+        let path = confined_path(&raw).ok_or(LayerTarError::PathEscapes { entry: raw.clone() })?;
+        let h = ent.header();
+        let et = h.entry_type();
+        let link = ent
+            .link_name_bytes()
+            .map(|l| String::from_utf8_lossy(&l).to_string());
+        let base = path.rsplit('/').next().unwrap_or("");
+        let (path, t, link, len) = if base == ".wh..wh..opq" {
+            (parent_of(&path).to_string(), 'o', None, 0)
+        } else if let Some(name) = base.strip_prefix(".wh.") {
+            let p = match parent_of(&path) {
+                "" => name.to_string(),
+                d => format!("{d}/{name}"),
+            };
+            (p, 'w', None, 0)
+        } else if et.is_dir() {
+            (path, 'd', None, 0)
+        } else if et.is_symlink() {
+            let l = link.unwrap_or_default();
+            size += l.len() as u64;
+            (path, 'l', Some(l), 0)
+        } else if et.is_hard_link() {
+            let target = link.unwrap_or_default();
+            let l = confined_path(&target).ok_or(LayerTarError::HardlinkEscapes {
+                entry: raw.clone(),
+                target: target.clone(),
+            })?;
+            (path, 'h', Some(l), 0)
+        } else {
+            let n = ent.size();
+            size += n;
+            (path, 'f', None, n)
+        };
+        if path.is_empty() && t == 'd' {
+            continue;
+        }
+        out.push(IndexEntry {
+            path,
+            t,
+            mode: h.mode().unwrap_or(0),
+            uid: h.uid().unwrap_or(0) as u32,
+            gid: h.gid().unwrap_or(0) as u32,
+            size: len,
+            link,
+        });
+    }
+    Ok((out, size))
 }
 
 fn parent_of(p: &str) -> &str {

@@ -2,6 +2,7 @@
 //! "Image Creation, Management, and Registry". See `ARCHITECTURE.md` for the map.
 
 pub mod app;
+pub mod archive;
 pub mod builder;
 pub mod buildx;
 pub mod catalog;

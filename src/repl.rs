@@ -63,7 +63,10 @@ pub fn complete_words(
         }
     }
     let name = cmd.get_name().to_string();
-    if ["tag", "rmi", "history", "inspect", "rm", "push", "pull"].contains(&name.as_str())
+    if [
+        "tag", "rmi", "history", "inspect", "rm", "push", "pull", "save",
+    ]
+    .contains(&name.as_str())
         && words.first() == Some(&"docker")
     {
         positional_kind = "image";

@@ -13,12 +13,14 @@ pub mod daemon;
 pub mod diff;
 pub mod exec;
 pub mod exercises;
+pub mod export;
 pub mod files;
 pub mod grade;
 pub mod hint;
 pub mod history;
 pub mod images;
 pub mod inspect;
+pub mod load;
 pub mod login;
 pub mod logs;
 pub mod manifest;
@@ -33,6 +35,7 @@ pub mod restart;
 pub mod rm;
 pub mod rmi;
 pub mod run;
+pub mod save;
 pub mod search;
 pub mod start;
 pub mod stop;
@@ -108,6 +111,14 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
             a.kind.get_or_insert_with(|| "image".into());
             inspect::run(s, a, io)
         }
+        Docker::Save(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Save(a)),
+        } => save::run(s, a, io),
+        Docker::Load(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Load(a)),
+        } => load::run(s, a, io),
         Docker::Version(a) => version::run(s, a, io),
         Docker::Builder {
             cmd: Some(BuilderCmd::Build(a)),
@@ -129,6 +140,7 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Exec(a) => exec::run(s, a, io),
         Docker::Top(a) => top::run(s, a, io),
         Docker::Diff(a) => diff::run(s, a, io),
+        Docker::Export(a) => export::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
         Docker::Buildx { cmd } => buildx::run(s, cmd, io),
         Docker::Manifest { cmd } => manifest::run(s, cmd, io),

@@ -47,6 +47,49 @@ pub enum StoreError {
     BadIndex { path: PathBuf, message: String },
     #[error("layer {0} has no bytes in this store (it is kept as a recipe)")]
     RecipeOnly(Digest),
+    #[error("layer {diff_id}: {source}")]
+    BadLayer {
+        diff_id: Digest,
+        source: layer::LayerTarError,
+    },
+    #[error("more than {limit} bytes")]
+    TooLarge { limit: u64 },
+}
+
+/// Bytes streamed into the store's tmp folder, with the sha256 and length
+/// they had as they were written (see `Store::stage`).
+#[derive(Debug)]
+pub struct Staged {
+    path: tempfile::TempPath,
+    pub digest: Digest,
+    pub len: u64,
+}
+
+impl Staged {
+    /// Reopens the staged bytes for reading.
+    pub fn open(&self) -> io::Result<fs::File> {
+        fs::File::open(&self.path)
+    }
+}
+
+/// A staged layer tar that `Store::check_layer_tar` verified: its digest is
+/// its diff_id and its entries stay inside the root. Only it can be adopted.
+#[derive(Debug)]
+pub struct CheckedLayer {
+    staged: Staged,
+    diff_id: Digest,
+    entries: Vec<IndexEntry>,
+    size: u64,
+}
+
+impl CheckedLayer {
+    pub fn diff_id(&self) -> &Digest {
+        &self.diff_id
+    }
+    /// docker's size of the layer (file bytes plus symlink lengths).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -440,61 +483,104 @@ impl Store {
         home::write_atomic(&path, &bytes).map_err(io_err(&path))
     }
 
-    /// Stores an uncompressed layer tar exactly as given (a pulled or loaded
-    /// layer: its bytes are its diff_id). The tar must read as a tar and,
-    /// when `expected` is given, hash to it; otherwise nothing is stored.
-    /// Returns the diff_id and whether the layer was already there.
+    /// Stores an uncompressed layer tar exactly as given (a pulled layer:
+    /// its bytes are its diff_id), through the same checks as a loaded one
+    /// (`check_layer_tar`, `adopt_layer_tar`). When `expected` is given the
+    /// bytes must hash to it; otherwise nothing is stored. Returns the
+    /// diff_id and whether the layer was already there.
     pub fn put_layer_tar(
         &self,
         r: &mut dyn Read,
         expected: Option<&Digest>,
     ) -> Result<(Digest, bool)> {
-        let tmp_dir = self.root.join("tmp");
-        let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
-        io::copy(r, &mut w).map_err(io_err(tmp.path()))?;
-        let (d, tar_size, out) = w.finish();
-        out.into_inner()
-            .map_err(|e| io_err(tmp.path())(e.into_error()))?;
-        if let Some(exp) = expected
-            && exp != &d
-        {
-            return Err(StoreError::Corrupt {
-                digest: exp.clone(),
-                actual: d,
-                path: tmp.path().to_path_buf(),
-            });
-        }
-        if let Ok(head) = self.layer_head(&d)
+        let staged = self.stage(r, u64::MAX)?;
+        let d = expected.cloned().unwrap_or_else(|| staged.digest.clone());
+        if staged.digest == d
+            && let Ok(head) = self.layer_head(&d)
             && self.layer_intact(&d, &head)
         {
             return Ok((d, true));
         }
-        use std::io::Seek;
-        tmp.as_file_mut()
-            .seek(io::SeekFrom::Start(0))
-            .map_err(io_err(tmp.path()))?;
-        let entries =
-            layer::read_tar(BufReader::new(tmp.as_file())).map_err(|e| StoreError::Io {
-                path: tmp.path().to_path_buf(),
-                source: io::Error::new(io::ErrorKind::InvalidData, format!("not a layer tar: {e}")),
+        let checked = self.check_layer_tar(staged, &d)?;
+        let had = self.adopt_layer_tar(checked)?;
+        Ok((d, had))
+    }
+
+    /// Streams `r` into a file of the store's tmp folder, hashing and
+    /// counting as it goes (one pass). More than `limit` bytes is an error
+    /// (`TooLarge`); the file is removed when the result is dropped.
+    pub fn stage(&self, r: &mut dyn Read, limit: u64) -> Result<Staged> {
+        let tmp_dir = self.root.join("tmp");
+        let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
+        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        let mut limited = r.take(limit.saturating_add(1));
+        io::copy(&mut limited, &mut w).map_err(io_err(tmp.path()))?;
+        let (digest, len, out) = w.finish();
+        out.into_inner()
+            .map_err(|e| io_err(tmp.path())(e.into_error()))?;
+        if len > limit {
+            return Err(StoreError::TooLarge { limit });
+        }
+        Ok(Staged {
+            path: tmp.into_temp_path(),
+            digest,
+            len,
+        })
+    }
+
+    /// Validates staged bytes as the layer `diff_id`: they must hash to it
+    /// and read as a tar whose entries stay inside the root
+    /// (`layer::index_tar`). Nothing is stored yet: `adopt_layer_tar` does,
+    /// so a caller can check every layer of an archive before any is kept.
+    pub fn check_layer_tar(&self, staged: Staged, diff_id: &Digest) -> Result<CheckedLayer> {
+        if &staged.digest != diff_id {
+            return Err(StoreError::Corrupt {
+                digest: diff_id.clone(),
+                actual: staged.digest,
+                path: staged.path.to_path_buf(),
+            });
+        }
+        let f = fs::File::open(&staged.path).map_err(io_err(&staged.path))?;
+        let (entries, size) =
+            layer::index_tar(BufReader::new(f)).map_err(|source| StoreError::BadLayer {
+                diff_id: diff_id.clone(),
+                source,
             })?;
+        Ok(CheckedLayer {
+            staged,
+            diff_id: diff_id.clone(),
+            entries,
+            size,
+        })
+    }
+
+    /// Moves a checked layer into the store (a rename: its bytes are not
+    /// copied) and records its metadata. The one way foreign layer bytes
+    /// (pulled or loaded) enter the store. Returns whether the layer was
+    /// already there (then the staged bytes are dropped).
+    pub fn adopt_layer_tar(&self, c: CheckedLayer) -> Result<bool> {
+        let d = c.diff_id;
+        if let Ok(head) = self.layer_head(&d)
+            && self.layer_intact(&d, &head)
+        {
+            return Ok(true);
+        }
         let target = self.layer_tar_path(&d);
-        tmp.persist(&target).map_err(|e| StoreError::Io {
+        c.staged.path.persist(&target).map_err(|e| StoreError::Io {
             path: target.clone(),
             source: e.error,
         })?;
         let _ = fs::remove_file(self.layer_skel_path(&d));
         self.write_layer_meta(&LayerMeta {
             diff_id: d.clone(),
-            size: layer::content_size(&entries),
-            tar_size,
+            size: c.size,
+            tar_size: c.staged.len,
             recipe: None,
-            entries: entries.iter().map(IndexEntry::of).collect(),
+            entries: c.entries,
             contents: Vec::new(),
             split: None,
         })?;
-        Ok((d, false))
+        Ok(false)
     }
 
     fn context_cache_path(&self, key: &Digest) -> PathBuf {
