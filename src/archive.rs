@@ -584,6 +584,19 @@ impl<R: Read> Read for Budget<R> {
     }
 }
 
+/// A plain, gzip, bzip2, xz or zstd tar stream, decompressed and bounded
+/// to `limit` bytes (more is an error naming the bomb): what `docker
+/// import` reads.
+pub fn decompressed<'a>(r: Box<dyn Read + 'a>, limit: u64) -> Result<Box<dyn Read + 'a>> {
+    let mut br = io::BufReader::with_capacity(1 << 20, r);
+    let c = Compression::sniff(br.fill_buf()?);
+    Ok(Box::new(Budget {
+        inner: decoder(c, Box::new(br))?,
+        left: limit,
+        limit,
+    }))
+}
+
 /// A decompressing reader for `c`.
 fn decoder<'a>(c: Compression, r: Box<dyn BufRead + 'a>) -> Result<Box<dyn Read + 'a>> {
     Ok(match c {

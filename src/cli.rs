@@ -39,9 +39,11 @@ Management Commands:
   volume      Manage volumes
 
 Commands:
+  commit      Create a new image from a container's changes
   diff        Inspect changes to files or directories on a container's filesystem
   export      Export a container's filesystem as a tar archive
   history     Show the history of an image
+  import      Import the contents from a tarball to create a filesystem image
   inspect     Return low-level information on Docker objects
   load        Load an image from a tar archive or STDIN
   logs        Fetch the logs of a container
@@ -65,6 +67,7 @@ Manage images
 Commands:
   build       Build an image from a Dockerfile
   history     Show the history of an image
+  import      Import the contents from a tarball to create a filesystem image
   inspect     Display detailed information on one or more images
   load        Load an image from a tar archive or STDIN
   ls          List images
@@ -96,6 +99,7 @@ Usage:  docker container COMMAND
 Manage containers
 
 Commands:
+  commit      Create a new image from a container's changes
   diff        Inspect changes to files or directories on a container's filesystem
   exec        Execute a command in a running container
   export      Export a container's filesystem as a tar archive
@@ -353,6 +357,12 @@ pub enum Docker {
     /// Export a container's filesystem as a tar archive
     #[command(help_template = DOCKER_HELP, override_usage = "docker export [OPTIONS] CONTAINER")]
     Export(ExportArgs),
+    /// Create a new image from a container's changes
+    #[command(help_template = DOCKER_HELP, override_usage = "docker commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
+    Commit(CommitArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]")]
+    Import(ImportArgs),
     /// Docker Buildx
     #[command(override_help = BUILDX_USAGE)]
     Buildx {
@@ -527,6 +537,42 @@ pub enum ContainerCmd {
     /// Export a container's filesystem as a tar archive
     #[command(help_template = DOCKER_HELP, override_usage = "docker container export [OPTIONS] CONTAINER")]
     Export(ExportArgs),
+    /// Create a new image from a container's changes
+    #[command(help_template = DOCKER_HELP, override_usage = "docker container commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
+    Commit(CommitArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CommitArgs {
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short = 'a', long, value_name = "string")]
+    pub author: Option<String>,
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short = 'c', long = "change", value_name = "list")]
+    pub changes: Vec<String>,
+    /// Commit message
+    #[arg(short = 'm', long, value_name = "string")]
+    pub message: Option<String>,
+    /// Pause container during commit (default true)
+    #[arg(short = 'p', long, num_args = 0..=1, default_missing_value = "true", value_name = "bool")]
+    pub pause: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short = 'c', long = "change", value_name = "list")]
+    pub changes: Vec<String>,
+    /// Set commit message for imported image
+    #[arg(short = 'm', long, value_name = "string")]
+    pub message: Option<String>,
+    /// Set platform if server is multi-platform capable
+    #[arg(long, value_name = "string")]
+    pub platform: Option<String>,
+    #[arg(hide = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -782,6 +828,9 @@ pub enum ImageCmd {
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     #[command(help_template = DOCKER_HELP, override_usage = "docker image save [OPTIONS] IMAGE [IMAGE...]")]
     Save(SaveArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    #[command(help_template = DOCKER_HELP, override_usage = "docker image import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]")]
+    Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
     #[command(help_template = DOCKER_HELP, override_usage = "docker image load [OPTIONS]")]
     Load(LoadArgs),

@@ -8,6 +8,7 @@ pub mod buildx;
 pub mod catalog;
 pub mod cli;
 pub mod commands;
+pub mod commit;
 pub mod container;
 pub mod digest;
 pub mod distribution;

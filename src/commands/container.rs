@@ -27,6 +27,7 @@ pub fn run(s: &mut Session, cmd: Option<ContainerCmd>, io: &mut Io) -> anyhow::R
         Some(ContainerCmd::Prune(a)) => prune(s, a, io),
         Some(ContainerCmd::Diff(a)) => super::diff::run(s, a, io),
         Some(ContainerCmd::Export(a)) => super::export::run(s, a, io),
+        Some(ContainerCmd::Commit(a)) => super::commit::run(s, a, io),
     }
 }
 

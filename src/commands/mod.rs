@@ -5,6 +5,7 @@ pub mod build;
 pub mod builder;
 pub mod buildx;
 pub mod check;
+pub mod commit;
 pub mod container;
 pub mod container_start;
 pub mod cosign;
@@ -19,6 +20,7 @@ pub mod grade;
 pub mod hint;
 pub mod history;
 pub mod images;
+pub mod import;
 pub mod inspect;
 pub mod load;
 pub mod login;
@@ -141,6 +143,11 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         Docker::Top(a) => top::run(s, a, io),
         Docker::Diff(a) => diff::run(s, a, io),
         Docker::Export(a) => export::run(s, a, io),
+        Docker::Commit(a) => commit::run(s, a, io),
+        Docker::Import(a)
+        | Docker::Image {
+            cmd: Some(ImageCmd::Import(a)),
+        } => import::run(s, a, io),
         Docker::Container { cmd } => container::run(s, cmd, io),
         Docker::Buildx { cmd } => buildx::run(s, cmd, io),
         Docker::Manifest { cmd } => manifest::run(s, cmd, io),
