@@ -265,7 +265,7 @@ fn save_to_a_terminal_and_other_refusals_use_dockers_words() {
     assert_eq!(none.code, 1);
     assert!(
         none.stderr
-            .starts_with("docker: 'docker save' requires at least 1 argument.")
+            .starts_with("docker: 'docker save' requires at least 1 argument\n")
     );
     let nofile = lab.run("docker load -i nothing.tar");
     assert_eq!(

@@ -205,3 +205,32 @@ fn concurrent_processes_on_one_home_lose_no_update() {
         ]
     );
 }
+
+/// docker/cli v28's argument-count errors (`cli/required.go`): no final
+/// period; `requires 1 argument` for an exact count; `See` only for a
+/// minimum.
+#[test]
+fn argument_count_errors_use_docker_clis_words() {
+    let mut lab = Lab::new();
+    let o = lab.run("docker history");
+    assert_eq!(
+        o.stderr,
+        "docker: 'docker history' requires 1 argument\n\nUsage:  docker history [OPTIONS] IMAGE\n\nRun 'docker history --help' for more information\n"
+    );
+    let o = lab.run("docker rmi");
+    assert_eq!(
+        o.stderr,
+        "docker: 'docker rmi' requires at least 1 argument\n\nUsage:  docker rmi [OPTIONS] IMAGE [IMAGE...]\n\nSee 'docker rmi --help' for more information\n"
+    );
+    let o = lab.run("docker import");
+    assert!(
+        o.stderr
+            .starts_with("docker: 'docker import' requires at least 1 and at most 2 arguments\n\n"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .ends_with("\n\nRun 'docker import --help' for more information\n")
+    );
+}

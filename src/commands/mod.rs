@@ -206,9 +206,19 @@ pub fn print_rows(
 
 /// docker's message for a wrong number of arguments (exit 1).
 pub fn requires(io: &mut Io, cmd: &str, what: &str, usage: &str) -> anyhow::Result<i32> {
+    // docker/cli v28's `cli/required.go`: `requires 1 argument` (ExactArgs),
+    // `requires at least 1 and at most 2 arguments` (RequiresRangeArgs), no
+    // final period; only RequiresMinArgs says `See` instead of `Run`.
+    let what = what.trim_end_matches('.');
+    let what = what.strip_prefix("exactly ").unwrap_or(what);
+    let verb = if what.starts_with("at least ") && !what.contains("at most") {
+        "See"
+    } else {
+        "Run"
+    };
     writeln!(
         io.err,
-        "docker: '{cmd}' requires {what}\n\nUsage:  {usage}\n\nRun '{cmd} --help' for more information"
+        "docker: '{cmd}' requires {what}\n\nUsage:  {usage}\n\n{verb} '{cmd} --help' for more information"
     )?;
     Ok(1)
 }
