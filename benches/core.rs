@@ -1,9 +1,10 @@
 //! Core speed figures, each measured against a reference timed in the same
 //! run (machines are shared and noisy, so bare times mean little):
 //!
-//! 1. `imagelab docker images` on a home holding 200 images, process start to
-//!    exit, against `imagelab --version` (same binary, interleaved runs).
-//!    Target: at most 3x the reference.
+//! 1. `imagelab docker images` on a home holding 200 images (issue 1) and
+//!    1,000 images (issue 5), process start to exit, against `imagelab
+//!    --version` (same binary, interleaved runs). Target: at most 3x the
+//!    reference.
 //! 2. The nginx exercise's build (`FROM nginx:alpine`, `COPY index.html`,
 //!    `EXPOSE 80`) with the base already materialized, in process: a cached
 //!    rebuild and an uncached one (index.html changes every iteration), against
@@ -24,7 +25,6 @@ use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-const IMAGES: usize = 200;
 const PROCESS_RUNS: usize = 30;
 const BUILD_RUNS: usize = 30;
 const NGINX_BYTES: usize = 48 << 20;
@@ -71,7 +71,16 @@ fn run(filters: &[String]) -> Result<()> {
     if wanted("images") {
         let bin = find_binary("core")?;
         println!("imagelab binary: {}", bin.display());
-        rows.extend(bench_images(&bin)?);
+        rows.extend(bench_images(
+            &bin,
+            200,
+            "docker images, 200 images (process)",
+        )?);
+        rows.extend(bench_images(
+            &bin,
+            1000,
+            "docker images, 1000 images (process)",
+        )?);
     }
     if wanted("nginx-build") {
         rows.extend(bench_nginx_build()?);
@@ -82,14 +91,14 @@ fn run(filters: &[String]) -> Result<()> {
 }
 
 // ---------------------------------------------------------------------------
-// 1. `docker images` with 200 images vs `--version`
+// 1. `docker images` with 200 or 1,000 images vs `--version`
 
-fn bench_images(bin: &Path) -> Result<Vec<Row>> {
+fn bench_images(bin: &Path, count: usize, figure: &'static str) -> Result<Vec<Row>> {
     let home = tempfile::tempdir().map_err(|e| format!("temp home: {e}"))?;
     let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let t = Instant::now();
     let engine = Engine::open(home.path()).map_err(|e| format!("open engine: {e}"))?;
-    for i in 0..IMAGES {
+    for i in 0..count {
         let ctx = work.path().join(format!("ctx{i}"));
         fs::create_dir_all(&ctx).map_err(|e| format!("{}: {e}", ctx.display()))?;
         write(
@@ -101,9 +110,9 @@ fn bench_images(bin: &Path) -> Result<Vec<Row>> {
         drop(outcome);
     }
     println!(
-        "setup: built {IMAGES} images in {:.2} s ({:.1} ms per build)",
+        "setup: built {count} images in {:.2} s ({:.1} ms per build)",
         t.elapsed().as_secs_f64(),
-        t.elapsed().as_secs_f64() * 1000.0 / IMAGES as f64
+        t.elapsed().as_secs_f64() * 1000.0 / count as f64
     );
 
     let images = || {
@@ -119,9 +128,9 @@ fn bench_images(bin: &Path) -> Result<Vec<Row>> {
     // Sanity (and warm-up): both run, and the listing shows every image.
     let out = run_process(home.path(), images())?;
     let listed = out.lines().filter(|l| l.starts_with("app")).count();
-    if listed != IMAGES {
+    if listed != count {
         return Err(format!(
-            "`docker images` listed {listed} of {IMAGES} images:\n{out}"
+            "`docker images` listed {listed} of {count} images:\n{out}"
         ));
     }
     let v = run_process(home.path(), version())?;
@@ -147,7 +156,7 @@ fn bench_images(bin: &Path) -> Result<Vec<Row>> {
     }
     let (mi, mv) = (median(&mut t_images), median(&mut t_version));
     Ok(vec![Row {
-        figure: "docker images, 200 images (process)",
+        figure,
         median: mi,
         reference: "--version (process)",
         ref_median: mv,

@@ -128,6 +128,10 @@ pub fn upload(
     let mut layers = Vec::new();
     let mut descriptors = Vec::new();
     let mut records = Vec::new();
+    // What the registry already has (or can mount) is settled first, in
+    // order; the rest is compressed in parallel (one worker per core, as
+    // pigz-like pushers do) while finished layers upload in order.
+    let mut settled: Vec<Option<(Digest, u64, LayerPush)>> = Vec::new();
     for d in &diff_ids {
         let mut done = None;
         let candidates: Vec<&DistRecord> = known
@@ -154,18 +158,82 @@ pub fn upload(
                 }
             }
         }
-        let (blob, size, state) = match done {
-            Some(x) => x,
-            None => {
-                let (blob, size, file) = compress_layer(engine, d)?;
-                if reg.stat_blob(repo, &blob)?.is_some() {
-                    (blob, size, LayerPush::Exists)
-                } else {
-                    reg.put_blob_file(repo, &blob, file)?;
-                    (blob, size, LayerPush::Pushed)
+        settled.push(done);
+    }
+    let pending: Vec<usize> = (0..diff_ids.len())
+        .filter(|i| settled[*i].is_none())
+        .collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(pending.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut outcome: Vec<(Digest, u64, LayerPush)> = Vec::new();
+    std::thread::scope(|sc| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, pending, diff_ids) = (&next, &pending, &diff_ids);
+            let home = engine.home.clone();
+            sc.spawn(move || {
+                // The engine keeps per-thread caches: each worker opens its own.
+                let own = Engine::open(&home).map_err(DistError::from);
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&i) = pending.get(k) else { break };
+                    let r = match &own {
+                        Ok(e) => compress_layer(e, &diff_ids[i]),
+                        Err(e) => Err(DistError::Io(io::Error::other(e.to_string()))),
+                    };
+                    if tx.send((i, r)).is_err() {
+                        break;
+                    }
                 }
-            }
-        };
+            });
+        }
+        drop(tx);
+        let mut ready: std::collections::HashMap<usize, _> = std::collections::HashMap::new();
+        for (i, done) in settled.into_iter().enumerate() {
+            let item = match done {
+                Some(x) => x,
+                None => {
+                    let compressed = loop {
+                        if let Some(c) = ready.remove(&i) {
+                            break c;
+                        }
+                        match rx.recv() {
+                            Ok((j, c)) => {
+                                ready.insert(j, c);
+                            }
+                            Err(_) => {
+                                return Err(DistError::Io(io::Error::other(
+                                    "a compression worker stopped",
+                                )));
+                            }
+                        }
+                    };
+                    // Stop the workers early on an error: they see no next layer.
+                    let (blob, size, file) = match compressed {
+                        Ok(c) => c,
+                        Err(e) => {
+                            next.store(usize::MAX / 2, std::sync::atomic::Ordering::SeqCst);
+                            return Err(e);
+                        }
+                    };
+                    if reg.stat_blob(repo, &blob)?.is_some() {
+                        (blob, size, LayerPush::Exists)
+                    } else {
+                        reg.put_blob_file(repo, &blob, file)?;
+                        (blob, size, LayerPush::Pushed)
+                    }
+                }
+            };
+            outcome.push(item);
+        }
+        Ok(())
+    })?;
+    for (d, (blob, size, state)) in diff_ids.iter().zip(outcome) {
         records.push((
             d.clone(),
             DistRecord {
