@@ -41,20 +41,8 @@ fn timed(s: &mut Session, l: &str) -> Result<Duration> {
 fn run() -> Result<()> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let work = dir.path().join("work");
-    std::fs::create_dir_all(work.join("big")).map_err(|e| e.to_string())?;
     // 200 MB of incompressible bytes in 8 files, plus the base image.
-    let mut x: u64 = 0x9E3779B97F4A7C15;
-    for i in 0..8 {
-        let mut buf = vec![0u8; 25 << 20];
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
-        }
-        std::fs::write(work.join("big").join(format!("f{i}.bin")), buf)
-            .map_err(|e| e.to_string())?;
-    }
+    common::write_noise_files(&work.join("big"), 8, 0x9E3779B97F4A7C15)?;
     std::fs::write(
         work.join("Dockerfile"),
         "FROM nginx:alpine\nCOPY big /big\n",

@@ -155,19 +155,7 @@ fn run() -> Result<()> {
     }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let work = dir.path().join("work");
-    std::fs::create_dir_all(work.join("big")).map_err(|e| e.to_string())?;
-    let mut x: u64 = 0x2545F4914F6CDD1D;
-    for i in 0..8 {
-        let mut buf = vec![0u8; 25 << 20];
-        for chunk in buf.chunks_mut(8) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
-        }
-        std::fs::write(work.join("big").join(format!("f{i}.bin")), buf)
-            .map_err(|e| e.to_string())?;
-    }
+    common::write_noise_files(&work.join("big"), 8, 0x2545F4914F6CDD1D)?;
     std::fs::write(work.join("Dockerfile"), "FROM scratch\nCOPY big/f0.bin big/f1.bin big/f2.bin /a/\nCOPY big/f3.bin big/f4.bin big/f5.bin /b/\nCOPY big/f6.bin big/f7.bin /c/\n")
         .map_err(|e| e.to_string())?;
     let home = dir.path().join("home");

@@ -94,3 +94,23 @@ pub fn session_line(s: &mut imagelab::app::Session, l: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes `files` files of 25 MiB of incompressible bytes (xorshift from
+/// `seed`) as `f0.bin`, `f1.bin`, ... into `dir`: the benches' "200 MB
+/// image" when `files` is 8. (Not every bench writes noise.)
+#[allow(dead_code)]
+pub fn write_noise_files(dir: &std::path::Path, files: usize, seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut x = seed;
+    for i in 0..files {
+        let mut buf = vec![0u8; 25 << 20];
+        for chunk in buf.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
+        }
+        std::fs::write(dir.join(format!("f{i}.bin")), buf).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

@@ -12,11 +12,7 @@ use std::io::BufRead;
 
 pub fn prune(s: &mut Session, a: BuilderPruneArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "\"docker builder prune\" accepts no arguments.\nSee 'docker builder prune --help'.\n\nUsage:  docker builder prune\n\nRemove build cache"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker builder prune", "docker builder prune");
     }
     if !a.force {
         let what = if a.all {

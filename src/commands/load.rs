@@ -21,11 +21,7 @@ fn go_os_error(e: &std::io::Error) -> String {
 
 pub fn run(s: &mut Session, a: LoadArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "docker: 'docker load' accepts no arguments\n\nUsage:  docker load [OPTIONS]\n\nRun 'docker load --help' for more information"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker load", "docker load [OPTIONS]");
     }
     let mut input: Box<dyn Read> = match &a.input {
         Some(f) => {

@@ -204,6 +204,16 @@ pub fn print_rows(
     }
 }
 
+/// docker/cli v28's `NoArgs` refusal (exit 1): `docker: 'docker ps'
+/// accepts no arguments`, the usage line, `Run '... --help'`.
+pub fn no_args(io: &mut Io, cmd: &str, usage: &str) -> anyhow::Result<i32> {
+    writeln!(
+        io.err,
+        "docker: '{cmd}' accepts no arguments\n\nUsage:  {usage}\n\nRun '{cmd} --help' for more information"
+    )?;
+    Ok(1)
+}
+
 /// docker's message for a wrong number of arguments (exit 1).
 pub fn requires(io: &mut Io, cmd: &str, what: &str, usage: &str) -> anyhow::Result<i32> {
     // docker/cli v28's `cli/required.go`: `requires 1 argument` (ExactArgs),

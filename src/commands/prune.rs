@@ -256,11 +256,7 @@ pub fn confirm(s: &mut Session, io: &mut Io, warning: &str) -> anyhow::Result<bo
 
 pub fn run(s: &mut Session, a: ImagePruneArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "\"docker image prune\" accepts no arguments.\nSee 'docker image prune --help'.\n\nUsage:  docker image prune [OPTIONS]\n\nRemove unused images"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker image prune", "docker image prune [OPTIONS]");
     }
     let filters = match PruneFilters::parse(&a.filters, crate::home::now()) {
         Ok(f) => f,

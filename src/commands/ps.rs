@@ -71,11 +71,7 @@ fn matches(c: &Container, key: &str, value: &str) -> bool {
 
 pub fn run(s: &mut Session, a: PsArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "docker: 'docker ps' accepts no arguments\n\nUsage:  docker ps [OPTIONS]\n\nRun 'docker ps --help' for more information"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker ps", "docker ps [OPTIONS]");
     }
     let mut filters = Vec::new();
     for f in &a.filters {

@@ -196,11 +196,7 @@ fn with_pct(part: u64, total: u64) -> String {
 
 pub fn df(s: &mut Session, a: SystemDfArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "\"docker system df\" accepts no arguments.\nSee 'docker system df --help'.\n\nUsage:  docker system df [OPTIONS]\n\nShow docker disk usage"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker system df", "docker system df [OPTIONS]");
     }
     let u = usage(s)?;
     if a.verbose {
@@ -436,11 +432,7 @@ fn anonymous(name: &str) -> bool {
 
 pub fn prune(s: &mut Session, a: SystemPruneArgs, io: &mut Io) -> anyhow::Result<i32> {
     if !a.args.is_empty() {
-        writeln!(
-            io.err,
-            "\"docker system prune\" accepts no arguments.\nSee 'docker system prune --help'.\n\nUsage:  docker system prune [OPTIONS]\n\nRemove unused data"
-        )?;
-        return Ok(1);
+        return super::no_args(io, "docker system prune", "docker system prune [OPTIONS]");
     }
     if a.volumes && a.filters.iter().any(|f| f.starts_with("until=")) {
         writeln!(
