@@ -225,18 +225,7 @@ pub fn start(svc: &Service, fs: &mut Fs, clock: i64, id: &str) -> Vec<LogChunk> 
         }
         Service::App { .. } => Vec::new(),
         Service::Registry => {
-            let t = chrono::DateTime::from_timestamp(clock, 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%dT%H:%M:%S%.9fZ")
-                .to_string();
-            let inst = format!(
-                "{}-{}-{}-{}-{}",
-                &id[0..8],
-                &id[8..12],
-                &id[12..16],
-                &id[16..20],
-                &id[20..32]
-            );
+            let (t, inst) = (log_time(clock), instance_id(id));
             let tail =
                 format!("go.version=go1.20.8 instance.id={inst} service=registry version=2.8.3 ");
             let mut s = String::new();
@@ -780,6 +769,26 @@ fn registry(method: &str, path: &str, clock: i64) -> Response {
     }
 }
 
+/// logrus's timestamp of a registry line.
+fn log_time(clock: i64) -> String {
+    chrono::DateTime::from_timestamp(clock, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+        .to_string()
+}
+
+/// The registry's `instance.id` (a UUID), derived from the container's ID.
+fn instance_id(id: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &id[0..8],
+        &id[8..12],
+        &id[12..16],
+        &id[16..20],
+        &id[20..32]
+    )
+}
+
 /// One logrus line of the registry (text formatter: fields sorted by name,
 /// the registry's own fields included).
 pub fn registry_log(
@@ -789,18 +798,7 @@ pub fn registry_log(
     msg: &str,
     fields: &[(&str, &str)],
 ) -> String {
-    let t = chrono::DateTime::from_timestamp(clock, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%dT%H:%M:%S%.9fZ")
-        .to_string();
-    let inst = format!(
-        "{}-{}-{}-{}-{}",
-        &id[0..8],
-        &id[8..12],
-        &id[12..16],
-        &id[16..20],
-        &id[20..32]
-    );
+    let (t, inst) = (log_time(clock), instance_id(id));
     let mut all: Vec<(&str, String)> = vec![
         ("go.version", "go1.20.8".into()),
         ("instance.id", inst),
