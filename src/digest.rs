@@ -48,21 +48,32 @@ impl Digest {
         if hex_part.len() != 64 {
             return Err(DigestError::Length);
         }
-        // One pass, lowercase only (an index of hundreds of digests is read
-        // at every start, so this is on the startup path).
-        fn nibble(b: u8) -> Option<u8> {
-            match b {
-                b'0'..=b'9' => Some(b - b'0'),
-                b'a'..=b'f' => Some(b - b'a' + 10),
-                _ => None,
+        // One pass, lowercase only, through a table (an index of thousands of
+        // digests is read at every start, so this is on the startup path).
+        const BAD: u8 = 0xff;
+        const NIBBLE: [u8; 256] = {
+            let mut t = [BAD; 256];
+            let mut i = 0;
+            while i < 10 {
+                t[b'0' as usize + i] = i as u8;
+                i += 1;
             }
-        }
+            let mut i = 0;
+            while i < 6 {
+                t[b'a' as usize + i] = 10 + i as u8;
+                i += 1;
+            }
+            t
+        };
         let mut out = [0u8; 32];
-        for (i, pair) in hex_part.as_bytes().chunks_exact(2).enumerate() {
-            let (Some(hi), Some(lo)) = (nibble(pair[0]), nibble(pair[1])) else {
-                return Err(DigestError::Format);
-            };
-            out[i] = (hi << 4) | lo;
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(hex_part.as_bytes().chunks_exact(2)) {
+            let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+            bad |= (hi | lo) & 0xf0;
+            *o = (hi << 4) | (lo & 0x0f);
+        }
+        if bad != 0 {
+            return Err(DigestError::Format);
         }
         Ok(Digest(out))
     }
@@ -189,6 +200,22 @@ mod tests {
         assert_eq!(Digest::parse(&upper), Err(DigestError::Format));
         let d = Digest::of(b"x");
         assert_eq!(Digest::parse(&d.to_string()), Ok(d));
+    }
+
+    #[test]
+    fn every_byte_outside_lowercase_hex_is_refused_anywhere() {
+        let good = Digest::of(b"y").to_string();
+        for pos in [7, 8, 40, 70] {
+            for b in 0..=255u8 {
+                let mut s = good.clone().into_bytes();
+                s[pos] = b;
+                let Ok(s) = String::from_utf8(s) else {
+                    continue;
+                };
+                let ok = b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+                assert_eq!(Digest::parse(&s).is_ok(), ok, "byte {b:#x} at {pos}");
+            }
+        }
     }
 
     #[test]

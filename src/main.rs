@@ -1,5 +1,10 @@
 //! The `imagelab` binary: parse, run, exit with the line's status.
 
+/// mimalloc rather than glibc's allocator: listing a large store is mostly
+/// small allocations made and freed once per process.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     // A closed pipe (`imagelab docker images | head -1`) is not an error.
     #[cfg(unix)]

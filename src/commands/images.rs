@@ -45,18 +45,20 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
     });
     let now = crate::home::now();
     if a.quiet {
-        let mut seen = Vec::new();
+        // One line per image (not per tag), in one write.
+        let mut seen = std::collections::HashSet::new();
+        let mut text = String::new();
         for r in &rows {
-            let id = if a.no_trunc {
-                r.id.to_string()
-            } else {
-                r.id.short()
-            };
-            if !seen.contains(&id) {
-                writeln!(io.out, "{id}")?;
-                seen.push(id);
+            if seen.insert(&r.id) {
+                if a.no_trunc {
+                    text.push_str(&r.id.to_string());
+                } else {
+                    text.push_str(&r.id.short());
+                }
+                text.push('\n');
             }
         }
+        io.out.write_all(text.as_bytes())?;
         return Ok(0);
     }
     let fmt = match &a.format {
