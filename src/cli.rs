@@ -527,7 +527,7 @@ pub enum ContainerCmd {
     Top(TopArgs),
     /// Display detailed information on one or more containers
     #[command(help_template = DOCKER_HELP, override_usage = "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]")]
-    Inspect(InspectArgs),
+    Inspect(ContainerInspectArgs),
     /// Remove all stopped containers
     #[command(help_template = DOCKER_HELP, override_usage = "docker container prune [OPTIONS]")]
     Prune(PruneArgs),
@@ -821,7 +821,7 @@ pub enum ImageCmd {
     History(HistoryArgs),
     /// Display detailed information on one or more images
     #[command(help_template = DOCKER_HELP, override_usage = "docker image inspect [OPTIONS] IMAGE [IMAGE...]")]
-    Inspect(InspectArgs),
+    Inspect(ImageInspectArgs),
     /// Remove unused images
     #[command(help_template = DOCKER_HELP, override_usage = "docker image prune [OPTIONS]")]
     Prune(ImagePruneArgs),
@@ -1057,6 +1057,35 @@ pub struct InspectArgs {
     /// Return JSON for specified type
     #[arg(long = "type", value_name = "string")]
     pub kind: Option<String>,
+    /// `docker image inspect --platform`; not a flag of `docker inspect`.
+    #[arg(skip)]
+    pub platform: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `docker image inspect`'s flags (docker/cli v28: no `--type`, no `-s`).
+#[derive(Args, Debug, Clone)]
+pub struct ImageInspectArgs {
+    /// Format output using a custom template
+    #[arg(short = 'f', long, value_name = "string")]
+    pub format: Option<String>,
+    /// Inspect a specific platform of the multi-platform image
+    #[arg(long, value_name = "string")]
+    pub platform: Option<String>,
+    #[arg(hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `docker container inspect`'s flags.
+#[derive(Args, Debug, Clone)]
+pub struct ContainerInspectArgs {
+    /// Format output using a custom template
+    #[arg(short = 'f', long, value_name = "string")]
+    pub format: Option<String>,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

@@ -189,7 +189,11 @@ fn missing_image_and_missing_context_are_clear_errors() {
             inspect.stdout.as_str(),
             inspect.stderr.as_str()
         ),
-        (1, "[]\n", "Error: No such image: nope\n")
+        (
+            1,
+            "[]\n",
+            "Error response from daemon: No such image: nope:latest\n"
+        )
     );
     let build = lab.run("docker build -t x ./nowhere");
     assert_eq!(build.code, 1);

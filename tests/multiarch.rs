@@ -109,6 +109,37 @@ fn a_multi_platform_build_is_pushed_as_an_index_and_pulled_per_platform() {
     assert_eq!(o.code, 0, "{}", o.both());
     let o = lab.run("docker image inspect -f '{{.Os}}/{{.Architecture}}' localhost:5000/app:1");
     assert_eq!(o.stdout, "linux/arm64\n");
+    // The classic store keeps one platform per name: inspect --platform
+    // checks it (arm64's v8 implied), as the daemon's GetImage does.
+    let o = lab.run("docker image inspect --platform arm64 -f '{{.Variant}}' localhost:5000/app:1");
+    assert_eq!((o.code, o.stdout.as_str()), (0, "v8\n"), "{}", o.both());
+    let o = lab.run("docker image inspect --platform linux/amd64 localhost:5000/app:1");
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (
+            1,
+            "[]\n",
+            "Error response from daemon: image with reference localhost:5000/app:1 was found but does not match the specified platform: wanted linux/amd64, actual: linux/arm64/v8\n"
+        )
+    );
+    let o =
+        lab.run("docker image inspect --platform linux/arm64/v7 -f '{{.Id}}' localhost:5000/app:1");
+    assert_eq!((o.code, o.stdout.as_str()), (1, ""), "{}", o.both());
+    assert!(
+        o.stderr
+            .contains("wanted linux/arm64/v7, actual: linux/arm64/v8"),
+        "{}",
+        o.stderr
+    );
+    let o = lab.run("docker image inspect --platform sparc localhost:5000/app:1");
+    assert_eq!(
+        (o.code, o.stdout.as_str(), o.stderr.as_str()),
+        (
+            1,
+            "",
+            "\"sparc\": unknown operating system or architecture: invalid argument\n"
+        )
+    );
     // The host is a plain amd64 Linux: no emulator, so the kernel refuses.
     let o = lab.run("docker run --rm localhost:5000/app:1");
     assert_eq!(o.code, 255);

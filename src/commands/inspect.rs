@@ -2,7 +2,7 @@
 //! prints (API 1.48+ image shape), or one `--format` line per object.
 
 use crate::app::{Io, Session};
-use crate::cli::InspectArgs;
+use crate::cli::{ContainerInspectArgs, ImageInspectArgs, InspectArgs};
 use crate::engine::{Engine, Image};
 use crate::reference::Reference;
 use crate::store::Index;
@@ -33,6 +33,7 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
     let any = a.kind.is_none();
     let want_c = any || a.kind.as_deref() == Some("container");
     let want_i = any || a.kind.as_deref() == Some("image");
+    let platform = a.platform.clone();
     for name in &a.args {
         if want_c && let Ok(c) = containers.find(name) {
             objects.push(super::container::inspect_json(&c));
@@ -40,16 +41,36 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
         }
         match idx.resolve(name) {
             Ok(id) if want_i => {
+                if let Some(wanted) = &platform
+                    && let Some(actual) = idx.images.get(&id).map(|i| i.platform.as_str())
+                    && !platform_matches(wanted, actual)
+                {
+                    // The classic store's GetImage: a 404 with this text.
+                    writeln!(
+                        io.err,
+                        "Error response from daemon: image with reference {name} was found but does not match the specified platform: wanted {wanted}, actual: {actual}"
+                    )?;
+                    code = 1;
+                    continue;
+                }
                 let img = engine.image(&id)?;
                 objects.push(inspect_json(&engine, &idx, &img)?);
+            }
+            // docker/cli asks the daemon for one type when --type (or the
+            // image/container verb) names it, and prints the daemon's error;
+            // without a type it tries each and says "No such object".
+            Err(e) if want_i && !any => {
+                writeln!(io.err, "Error response from daemon: {e}")?;
+                code = 1;
             }
             _ => {
                 if any {
                     writeln!(io.err, "Error: No such object: {name}")?;
-                } else if want_c {
-                    writeln!(io.err, "Error: No such container: {name}")?;
                 } else {
-                    writeln!(io.err, "Error: No such image: {name}")?;
+                    writeln!(
+                        io.err,
+                        "Error response from daemon: No such container: {name}"
+                    )?;
                 }
                 code = 1;
             }
@@ -59,7 +80,11 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
 }
 
 /// `docker container inspect`: containers only.
-pub fn run_containers(s: &mut Session, mut a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> {
+pub fn run_containers(
+    s: &mut Session,
+    a: ContainerInspectArgs,
+    io: &mut Io,
+) -> anyhow::Result<i32> {
     if a.args.is_empty() {
         return super::requires(
             io,
@@ -68,8 +93,104 @@ pub fn run_containers(s: &mut Session, mut a: InspectArgs, io: &mut Io) -> anyho
             "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
         );
     }
-    a.kind = Some("container".into());
+    let a = InspectArgs {
+        format: a.format,
+        size: a.size,
+        kind: Some("container".into()),
+        platform: None,
+        args: a.args,
+    };
     run(s, a, io)
+}
+
+/// `docker image inspect`: images only, optionally of one platform.
+pub fn run_images(s: &mut Session, a: ImageInspectArgs, io: &mut Io) -> anyhow::Result<i32> {
+    if a.args.is_empty() {
+        return super::requires(
+            io,
+            "docker image inspect",
+            "at least 1 argument",
+            "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
+        );
+    }
+    // The CLI parses --platform itself (containerd's platforms.Parse)
+    // before asking the daemon, so a bad one is its own error, no `[]`.
+    let platform = match a.platform.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => match normalize_platform(p) {
+            Ok(p) => Some(p),
+            Err(msg) => {
+                writeln!(io.err, "{msg}")?;
+                return Ok(1);
+            }
+        },
+        None => None,
+    };
+    let a = InspectArgs {
+        format: a.format,
+        size: false,
+        kind: Some("image".into()),
+        platform,
+        args: a.args,
+    };
+    run(s, a, io)
+}
+
+/// containerd's `platforms.Parse` then `Normalize`, formatted: `arm64`
+/// alone means `linux/arm64`, arm64's `v8` variant is implied and dropped.
+fn normalize_platform(p: &str) -> Result<String, String> {
+    const ARCHES: [&str; 8] = [
+        "amd64", "arm64", "arm", "386", "ppc64le", "s390x", "riscv64", "mips64le",
+    ];
+    let parts: Vec<&str> = p.split('/').collect();
+    let lower: Vec<String> = parts.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let (os, arch, variant) = match lower.as_slice() {
+        [one] if one == "linux" => ("linux", "amd64", None),
+        [one] if ARCHES.contains(&one.as_str()) => ("linux", one.as_str(), None),
+        [_] => {
+            return Err(format!(
+                "\"{p}\": unknown operating system or architecture: invalid argument"
+            ));
+        }
+        [os, arch] if !os.is_empty() && !arch.is_empty() => (os.as_str(), arch.as_str(), None),
+        [os, arch, v] if !os.is_empty() && !arch.is_empty() => {
+            (os.as_str(), arch.as_str(), Some(v.as_str()))
+        }
+        _ => {
+            return Err(format!(
+                "\"{p}\": cannot parse platform specifier: invalid argument"
+            ));
+        }
+    };
+    let (arch, variant) = match (arch, variant) {
+        ("x86_64" | "x86-64", v) => ("amd64", v),
+        ("aarch64" | "arm64", Some("v8") | None) => ("arm64", None),
+        ("aarch64", v) => ("arm64", v),
+        ("i386" | "i686", v) => ("386", v),
+        ("armhf", _) => ("arm", Some("v7")),
+        ("armel", _) => ("arm", Some("v6")),
+        ("arm", None | Some("7")) => ("arm", Some("v7")),
+        (a, v) => (a, v),
+    };
+    Ok(match variant {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
+    })
+}
+
+/// Whether an image of platform `actual` (`linux/arm64/v8`) is one of
+/// `wanted` (normalized): same OS and architecture, and the same variant
+/// when one is asked for (arm64's v8 being implied).
+fn platform_matches(wanted: &str, actual: &str) -> bool {
+    let w: Vec<&str> = wanted.split('/').collect();
+    let a: Vec<&str> = actual.split('/').collect();
+    if w.len() < 2 || a.len() < 2 || w[0] != a[0] || w[1] != a[1] {
+        return false;
+    }
+    match (w.get(2), a.get(2)) {
+        (None, _) => true,
+        (Some(wv), Some(av)) => wv == av,
+        (Some(_), None) => false,
+    }
 }
 
 fn print_objects(

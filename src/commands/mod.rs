@@ -108,11 +108,8 @@ pub fn docker(s: &mut Session, d: DockerLine, io: &mut Io) -> anyhow::Result<i32
         } => history::run(s, a, io),
         Docker::Inspect(a) => inspect::run(s, a, io),
         Docker::Image {
-            cmd: Some(ImageCmd::Inspect(mut a)),
-        } => {
-            a.kind.get_or_insert_with(|| "image".into());
-            inspect::run(s, a, io)
-        }
+            cmd: Some(ImageCmd::Inspect(a)),
+        } => inspect::run_images(s, a, io),
         Docker::Save(a)
         | Docker::Image {
             cmd: Some(ImageCmd::Save(a)),
