@@ -45,17 +45,15 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
     });
     let now = crate::home::now();
     if a.quiet {
-        let mut seen = Vec::new();
+        // docker/cli renders `{{.ID}}` once per row: an image with several
+        // tags prints its ID once per tag (podman prints each ID once).
         for r in &rows {
             let id = if a.no_trunc {
                 r.id.to_string()
             } else {
                 r.id.short()
             };
-            if !seen.contains(&id) {
-                writeln!(io.out, "{id}")?;
-                seen.push(id);
-            }
+            writeln!(io.out, "{id}")?;
         }
         return Ok(0);
     }
@@ -154,7 +152,7 @@ fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters
         if tags.is_empty() && digests.is_empty() && (is_untagged_base || (has_children && !all)) {
             continue;
         }
-        if !filters.keep(id, summary, &tags, idx) {
+        if !filters.keep(summary, &tags, &digests, has_children) {
             continue;
         }
         let mut out: Vec<Row> = Vec::new();
@@ -275,11 +273,20 @@ impl Filters {
         Ok(f)
     }
 
-    fn keep(&self, _id: &Digest, s: &ImageSummary, tags: &[String], _idx: &Index) -> bool {
-        if let Some(d) = self.dangling
-            && d != tags.is_empty()
-        {
-            return false;
+    /// moby's per-image conditions. `dangling=true` takes only heads (no
+    /// child image) without a tag; `dangling=false` drops images with no
+    /// reference at all, so one known only by digest stays in both.
+    fn keep(
+        &self,
+        s: &ImageSummary,
+        tags: &[String],
+        digests: &[String],
+        has_children: bool,
+    ) -> bool {
+        match self.dangling {
+            Some(true) if !tags.is_empty() || has_children => return false,
+            Some(false) if tags.is_empty() && digests.is_empty() => return false,
+            _ => {}
         }
         for (k, v) in &self.labels {
             match (s.labels.get(k), v) {
@@ -301,15 +308,20 @@ impl Filters {
         true
     }
 
+    /// distribution's `FamiliarMatch`: the pattern against `repo:tag`, else
+    /// against `repo`, both familiar. An image with no reference is never
+    /// selected by a `reference` filter.
     fn keep_reference(&self, repo: &str, tag: &str) -> bool {
         if self.references.is_empty() {
             return true;
         }
+        if repo == "<none>" {
+            return false;
+        }
         let full = format!("{repo}:{tag}");
         self.references.iter().any(|p| {
-            let pat_has_tag = p.rsplit('/').next().is_some_and(|last| last.contains(':'));
-            let subject = if pat_has_tag { full.as_str() } else { repo };
-            crate::builder::ignore::glob_match(p, subject)
+            crate::builder::ignore::glob_match(p, &full)
+                || crate::builder::ignore::glob_match(p, repo)
         })
     }
 }
