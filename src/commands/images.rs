@@ -1,5 +1,9 @@
 //! `docker images` / `docker image ls`: the classic table, `-q`, `-a`,
-//! `--digests`, `--no-trunc`, `--filter` and `--format`.
+//! `--digests`, `--no-trunc`, `--filter`, `--format`, and `--tree` (Docker
+//! 29's view: one entry per image, its platforms below it). The store keeps
+//! one platform per image, so an entry's platforms are its own plus the
+//! other platforms pulled under the same tag (the images a containerd store
+//! would keep in one index).
 
 use crate::app::{Io, Session};
 use crate::cli::ImagesArgs;
@@ -43,6 +47,9 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
             .cmp(&x.summary.created)
             .then(x.id.cmp(&y.id))
     });
+    if a.tree {
+        return tree(s, &a, io, &idx, &rows);
+    }
     let now = crate::home::now();
     if a.quiet {
         // docker/cli renders `{{.ID}}` once per row: an image with several
@@ -124,6 +131,100 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
         ("VirtualSize", "SIZE"),
     ];
     super::print_rows(io, &t, &headers, &data)
+}
+
+/// `--tree`: docker/cli refuses the flags the tree cannot show, in this
+/// order, then lists one entry per image with its platform rows.
+fn tree(
+    s: &mut Session,
+    a: &ImagesArgs,
+    io: &mut Io,
+    idx: &Index,
+    rows: &[Row],
+) -> anyhow::Result<i32> {
+    let refused = [
+        (a.quiet, "--quiet"),
+        (a.no_trunc, "--no-trunc"),
+        (a.digests, "--show-digest"),
+        (a.format.is_some(), "--format"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        writeln!(io.err, "{flag} is not yet supported with --tree")?;
+        return Ok(1);
+    }
+    let used: std::collections::HashSet<String> = super::container::store(s)
+        .list()?
+        .into_iter()
+        .map(|c| c.image_id)
+        .collect();
+    // Rows come newest first; one entry per image, in that order.
+    let mut order: Vec<&Digest> = Vec::new();
+    let mut names: std::collections::HashMap<&Digest, Vec<String>> = Default::default();
+    for r in rows {
+        if !order.contains(&&r.id) {
+            order.push(&r.id);
+        }
+        let n = names.entry(&r.id).or_default();
+        if r.tag != "<none>" {
+            n.push(format!("{}:{}", r.repository, r.tag));
+        }
+    }
+    // Other platforms pulled under an entry's tags hang below it and are
+    // not entries of their own while they have no tag.
+    let mut folded: std::collections::HashSet<&Digest> = Default::default();
+    let mut platforms: std::collections::HashMap<&Digest, Vec<&Digest>> = Default::default();
+    for id in &order {
+        let mut ids = vec![*id];
+        for t in idx.tags_of(id) {
+            for (key, other) in &idx.bases {
+                if key.rsplit_once('@').is_some_and(|(r, _)| r == t)
+                    && !ids.contains(&other)
+                    && idx.images.contains_key(other)
+                    && idx.tags_of(other).is_empty()
+                {
+                    ids.push(other);
+                    folded.insert(other);
+                }
+            }
+        }
+        ids.sort_by(|x, y| idx.images[*x].platform.cmp(&idx.images[*y].platform));
+        platforms.insert(id, ids);
+    }
+    let size = |id: &Digest| format::human_size_with_precision(idx.images[id].size, 3);
+    let mut images = Vec::new();
+    for id in order {
+        if folded.contains(id) && names[id].is_empty() {
+            continue;
+        }
+        let children: Vec<format::tree::TreePlatform> = platforms[id]
+            .iter()
+            .map(|p| format::tree::TreePlatform {
+                platform: idx.images[*p].platform.clone(),
+                details: format::tree::TreeDetails {
+                    id: p.to_string(),
+                    disk_usage: size(p),
+                    content_size: size(p),
+                    in_use: used.contains(&p.to_string()),
+                },
+            })
+            .collect();
+        let total: u64 = platforms[id].iter().map(|p| idx.images[*p].size).sum();
+        images.push(format::tree::TreeImage {
+            names: names[id].clone(),
+            details: format::tree::TreeDetails {
+                id: id.to_string(),
+                disk_usage: format::human_size_with_precision(total, 3),
+                content_size: format::human_size_with_precision(total, 3),
+                in_use: children.iter().any(|c| c.details.in_use),
+            },
+            children,
+        });
+    }
+    if io.tty {
+        writeln!(io.out, "{}", format::tree::LEGEND)?;
+    }
+    write!(io.out, "{}", format::tree::render(&images, 80))?;
+    Ok(0)
 }
 
 fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row<'a>> {
