@@ -403,3 +403,59 @@ fn dangling_true_with_all_lists_heads_only_not_classic_intermediates() {
     let kept = lab.ok("docker images -a -q --filter dangling=false").stdout;
     assert_eq!(kept.lines().count(), 2, "{kept}");
 }
+
+/// The digest alpine:3.20 is pulled by.
+fn alpine_digest(lab: &mut Lab) -> String {
+    lab.ok("docker pull -q alpine:3.20");
+    let d = lab
+        .ok("docker images --digests --format '{{.Digest}}' alpine")
+        .stdout
+        .trim()
+        .to_string();
+    lab.ok("docker rmi alpine:3.20");
+    d
+}
+
+#[test]
+fn a_pull_by_digest_records_no_tag_and_the_image_counts_as_dangling() {
+    let mut lab = Lab::new();
+    let d = alpine_digest(&mut lab);
+    lab.ok(&format!("docker pull -q alpine@{d}"));
+    let listed = lab
+        .ok("docker images --filter dangling=true --format '{{.Repository}} {{.Tag}}'")
+        .stdout;
+    assert_eq!(listed, "alpine <none>\n");
+    // rmi by ID: the one digest reference goes, then the image; once each.
+    let id = lab.ok("docker images -q alpine").stdout.trim().to_string();
+    let out = lab.ok(&format!("docker rmi {id}")).stdout;
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("Untagged: "))
+            .collect::<Vec<_>>(),
+        [format!("Untagged: alpine@{d}")]
+    );
+}
+
+#[test]
+fn rmi_by_id_refuses_a_tag_and_a_digest_in_different_repositories() {
+    let mut lab = Lab::new();
+    let d = alpine_digest(&mut lab);
+    lab.ok(&format!("docker pull -q alpine@{d}"));
+    lab.ok(&format!("docker tag alpine@{d} base:1"));
+    let id = lab.ok("docker images -q base").stdout.trim().to_string();
+    let o = lab.run(&format!("docker rmi {id}"));
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Error response from daemon: conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories\n"
+        )
+    );
+    let out = lab.ok(&format!("docker rmi -f {id}")).stdout;
+    assert!(
+        out.starts_with(&format!(
+            "Untagged: base:1\nUntagged: alpine@{d}\nDeleted: "
+        )),
+        "{out}"
+    );
+}
