@@ -919,6 +919,9 @@ pub struct ImagesArgs {
     /// Format output using a custom template
     #[arg(long, value_name = "string")]
     pub format: Option<String>,
+    /// List multi-platform images as a tree
+    #[arg(long)]
+    pub tree: bool,
     #[arg(hide = true)]
     pub args: Vec<String>,
 }

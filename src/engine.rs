@@ -195,10 +195,18 @@ impl Engine {
         let digest = manifest_digest(&id, &layers);
         let key = r.to_string();
         let dkey = r.repository().with_digest(digest.clone()).to_string();
-        let up_to_date = before.tags.get(&key) == Some(&id);
+        // A pull by digest records the digest reference only, never a tag.
+        let by_digest = r.digest().is_some() && r.tag().is_none();
+        let up_to_date = if by_digest {
+            before.digests.get(&dkey) == Some(&id)
+        } else {
+            before.tags.get(&key) == Some(&id)
+        };
         let now = crate::home::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         self.store.update(|idx| -> Result<()> {
-            idx.tags.insert(key.clone(), id.clone());
+            if !by_digest {
+                idx.tags.insert(key.clone(), id.clone());
+            }
             idx.digests.insert(dkey.clone(), id.clone());
             if let Some(s) = idx.images.get_mut(&id)
                 && !up_to_date
@@ -470,7 +478,8 @@ impl Engine {
                     events.push(Removed::Untagged(familiar(&d)));
                 }
             } else {
-                if tags.len() > 1 && !force {
+                let refs = tags.len() + digests.len();
+                if refs > 0 && !force && !single_reference(&tags, &digests) {
                     return Err(EngineError::MultipleRepositories(id.short()));
                 }
                 for t in tags.iter().chain(digests.iter()) {
@@ -524,6 +533,22 @@ impl Engine {
         }
         Ok(events)
     }
+}
+
+/// moby's `isSingleReference`: at most one tag, and every digest reference
+/// in that tag's repository (or, without a tag, all in one repository).
+/// Only then does `rmi ID` untag without `-f`.
+fn single_reference(tags: &[String], digests: &[String]) -> bool {
+    if tags.len() + digests.len() <= 1 {
+        return true;
+    }
+    if tags.len() > 1 {
+        return false;
+    }
+    let name = |r: &String| Reference::parse(r).map(|r| r.name()).ok();
+    let repos: std::collections::BTreeSet<Option<String>> = digests.iter().map(name).collect();
+    let single = tags.first().or(digests.first()).map(name);
+    repos.len() == 1 && single.is_some_and(|n| repos.contains(&n))
 }
 
 fn familiar(full: &str) -> String {

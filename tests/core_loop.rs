@@ -359,3 +359,107 @@ fn copy_sources_cannot_climb_out_of_the_context() {
         out.stderr
     );
 }
+
+#[test]
+fn images_q_prints_an_image_id_once_per_tag_as_docker_cli_does() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull -q alpine:3.20");
+    lab.ok("docker tag alpine:3.20 base:1");
+    lab.ok("docker tag alpine:3.20 reg.example/base:2");
+    let out = lab.ok("docker images -q").stdout;
+    let ids: Vec<&str> = out.lines().collect();
+    assert_eq!(ids.len(), 3, "{out}");
+    assert!(ids.iter().all(|i| *i == ids[0]), "{out}");
+}
+
+#[test]
+fn reference_filter_matches_like_familiar_match_and_skips_untagged_images() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM alpine:3.20\nLABEL v=1\n");
+    lab.ok("docker build -q -t app:1 .");
+    lab.write("Dockerfile", "FROM alpine:3.20\nLABEL v=2\n");
+    lab.ok("docker build -q -t app:1 .");
+    let names = |lab: &mut Lab, f: &str| {
+        lab.ok(&format!(
+            "docker images --filter '{f}' --format '{{{{.Repository}}}}:{{{{.Tag}}}}'"
+        ))
+        .stdout
+    };
+    // `*1` matches `app:1` as a whole (docker tries `repo:tag`, then `repo`).
+    assert_eq!(names(&mut lab, "reference=*1"), "app:1\n");
+    // The dangling first build has no reference: `*` does not select it.
+    assert_eq!(names(&mut lab, "reference=*"), "app:1\n");
+    assert_eq!(names(&mut lab, "dangling=true"), "<none>:<none>\n");
+}
+
+#[test]
+fn dangling_true_with_all_lists_heads_only_not_classic_intermediates() {
+    let mut lab = Lab::new();
+    lab.write("Dockerfile", "FROM alpine:3.20\nLABEL a=1\nLABEL b=2\n");
+    lab.ok("DOCKER_BUILDKIT=0 docker build -q -t two .");
+    // The intermediate (LABEL a=1) is untagged but has a child.
+    let all = lab.ok("docker images -a -q").stdout;
+    assert_eq!(all.lines().count(), 3, "{all}");
+    assert_eq!(
+        lab.ok("docker images -a -q --filter dangling=true").stdout,
+        ""
+    );
+    let kept = lab.ok("docker images -a -q --filter dangling=false").stdout;
+    assert_eq!(kept.lines().count(), 2, "{kept}");
+}
+
+/// The digest alpine:3.20 is pulled by.
+fn alpine_digest(lab: &mut Lab) -> String {
+    lab.ok("docker pull -q alpine:3.20");
+    let d = lab
+        .ok("docker images --digests --format '{{.Digest}}' alpine")
+        .stdout
+        .trim()
+        .to_string();
+    lab.ok("docker rmi alpine:3.20");
+    d
+}
+
+#[test]
+fn a_pull_by_digest_records_no_tag_and_the_image_counts_as_dangling() {
+    let mut lab = Lab::new();
+    let d = alpine_digest(&mut lab);
+    lab.ok(&format!("docker pull -q alpine@{d}"));
+    let listed = lab
+        .ok("docker images --filter dangling=true --format '{{.Repository}} {{.Tag}}'")
+        .stdout;
+    assert_eq!(listed, "alpine <none>\n");
+    // rmi by ID: the one digest reference goes, then the image; once each.
+    let id = lab.ok("docker images -q alpine").stdout.trim().to_string();
+    let out = lab.ok(&format!("docker rmi {id}")).stdout;
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("Untagged: "))
+            .collect::<Vec<_>>(),
+        [format!("Untagged: alpine@{d}")]
+    );
+}
+
+#[test]
+fn rmi_by_id_refuses_a_tag_and_a_digest_in_different_repositories() {
+    let mut lab = Lab::new();
+    let d = alpine_digest(&mut lab);
+    lab.ok(&format!("docker pull -q alpine@{d}"));
+    lab.ok(&format!("docker tag alpine@{d} base:1"));
+    let id = lab.ok("docker images -q base").stdout.trim().to_string();
+    let o = lab.run(&format!("docker rmi {id}"));
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        o.stderr,
+        format!(
+            "Error response from daemon: conflict: unable to delete {id} (must be forced) - image is referenced in multiple repositories\n"
+        )
+    );
+    let out = lab.ok(&format!("docker rmi -f {id}")).stdout;
+    assert!(
+        out.starts_with(&format!(
+            "Untagged: base:1\nUntagged: alpine@{d}\nDeleted: "
+        )),
+        "{out}"
+    );
+}

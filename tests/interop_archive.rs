@@ -11,23 +11,10 @@
 //! test says so and skips.
 
 mod common;
-use common::Lab;
+use common::{Lab, containers_tool, have, runs_here};
 use imagelab::digest::Digest;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("skipped: {tool} not found");
-    }
-    ok
-}
+use std::process::{Command, Output};
 
 fn run(c: &mut Command) -> Output {
     let o = c.output().unwrap_or_else(|e| panic!("{c:?}: {e}"));
@@ -158,46 +145,6 @@ fn walk(root: &Path) -> Vec<String> {
         }
     }
     out
-}
-
-/// podman (or buildah) on a private root in `dir`.
-fn containers_tool(tool: &str, dir: &Path) -> Command {
-    let mut c = Command::new(tool);
-    c.arg("--root")
-        .arg(dir.join("root"))
-        .arg("--runroot")
-        .arg(dir.join("runroot"))
-        .args(["--storage-driver", "vfs"]);
-    if tool == "podman" {
-        c.args(["--cgroup-manager", "cgroupfs", "--events-backend", "file"]);
-    }
-    c.env("XDG_RUNTIME_DIR", dir.join("xdg"))
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"));
-    c
-}
-
-/// Whether the tool runs here at all; prints why not.
-fn runs_here(tool: &str, dir: &Path) -> bool {
-    if !have(tool) {
-        return false;
-    }
-    let _ = std::fs::create_dir_all(dir.join("xdg"));
-    let o = containers_tool(tool, dir).args(["images"]).output();
-    match o {
-        Ok(o) if o.status.success() => true,
-        Ok(o) => {
-            eprintln!(
-                "skipped: {tool} cannot run here: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            false
-        }
-        Err(e) => {
-            eprintln!("skipped: {tool} cannot run here: {e}");
-            false
-        }
-    }
 }
 
 #[test]

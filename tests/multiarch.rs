@@ -285,3 +285,62 @@ fn a_docker_container_builder_brings_its_own_emulators() {
     let o = lab.run("docker buildx inspect");
     snap(&lab, "inspect_container_builder_platforms", o.both());
 }
+
+#[test]
+fn images_tree_lists_each_image_with_its_platforms() {
+    let mut lab = Lab::new();
+    lab.ok("docker pull -q alpine:3.20");
+    lab.ok("docker pull -q --platform linux/arm64 alpine:3.20");
+    lab.ok("docker tag alpine:3.20 base:arm");
+    lab.write("Dockerfile", "FROM scratch\nCOPY Dockerfile /\n");
+    lab.ok("docker build -q -t app:1 .");
+    lab.write("Dockerfile", "FROM scratch\nCOPY Dockerfile /\nLABEL v=2\n");
+    lab.ok("docker build -q -t app:1 .");
+    lab.ok("docker run -d --platform linux/arm64 alpine:3.20 sleep 100");
+    // The amd64 pull that alpine:3.20 no longer names hangs below it; the
+    // app:1 rebuilt leaves an <untagged> image; U marks what a container uses.
+    let o = lab.run("docker images --tree");
+    assert_eq!(o.code, 0, "{}", o.both());
+    snap(&lab, "images_tree", o.both());
+    // Filters and the repository argument select as in the flat listing.
+    let o = lab.run("docker image ls --tree --filter dangling=true");
+    snap(&lab, "images_tree_dangling", o.both());
+    let o = lab.run("docker images --tree app");
+    snap(&lab, "images_tree_repository", o.both());
+}
+
+#[test]
+fn images_tree_refuses_the_flags_it_cannot_show() {
+    let mut lab = Lab::new();
+    for (flags, want) in [
+        ("-q", "--quiet is not yet supported with --tree\n"),
+        (
+            "--no-trunc",
+            "--no-trunc is not yet supported with --tree\n",
+        ),
+        (
+            "--digests",
+            "--show-digest is not yet supported with --tree\n",
+        ),
+        (
+            "--format '{{.ID}}'",
+            "--format is not yet supported with --tree\n",
+        ),
+        (
+            "-q --format '{{.ID}}'",
+            "--quiet is not yet supported with --tree\n",
+        ),
+    ] {
+        let o = lab.run(&format!("docker images --tree {flags}"));
+        assert_eq!(
+            (o.code, o.stdout.as_str(), o.stderr.as_str()),
+            (1, "", want),
+            "{flags}"
+        );
+    }
+    // An empty store: the header alone.
+    assert_eq!(
+        lab.ok("docker images --tree").stdout,
+        "IMAGE   ID             DISK USAGE   CONTENT SIZE   EXTRA\n"
+    );
+}

@@ -1,5 +1,9 @@
 //! `docker images` / `docker image ls`: the classic table, `-q`, `-a`,
-//! `--digests`, `--no-trunc`, `--filter` and `--format`.
+//! `--digests`, `--no-trunc`, `--filter`, `--format`, and `--tree` (Docker
+//! 29's view: one entry per image, its platforms below it). The store keeps
+//! one platform per image, so an entry's platforms are its own plus the
+//! other platforms pulled under the same tag (the images a containerd store
+//! would keep in one index).
 
 use crate::app::{Io, Session};
 use crate::cli::ImagesArgs;
@@ -43,20 +47,21 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
             .cmp(&x.summary.created)
             .then(x.id.cmp(&y.id))
     });
+    if a.tree {
+        return tree(s, &a, io, &idx, &rows);
+    }
     let now = crate::home::now();
     if a.quiet {
-        // One line per image (not per tag), in one write.
-        let mut seen = std::collections::HashSet::new();
+        // docker/cli renders `{{.ID}}` once per row: an image with several
+        // tags prints its ID once per tag (podman prints each ID once).
         let mut text = String::new();
         for r in &rows {
-            if seen.insert(&r.id) {
-                if a.no_trunc {
-                    text.push_str(&r.id.to_string());
-                } else {
-                    text.push_str(&r.id.short());
-                }
-                text.push('\n');
+            if a.no_trunc {
+                text.push_str(&r.id.to_string());
+            } else {
+                text.push_str(&r.id.short());
             }
+            text.push('\n');
         }
         io.out.write_all(text.as_bytes())?;
         return Ok(0);
@@ -130,6 +135,100 @@ pub fn run(s: &mut Session, a: ImagesArgs, io: &mut Io) -> anyhow::Result<i32> {
     super::print_rows(io, &t, &headers, &data)
 }
 
+/// `--tree`: docker/cli refuses the flags the tree cannot show, in this
+/// order, then lists one entry per image with its platform rows.
+fn tree(
+    s: &mut Session,
+    a: &ImagesArgs,
+    io: &mut Io,
+    idx: &Index,
+    rows: &[Row],
+) -> anyhow::Result<i32> {
+    let refused = [
+        (a.quiet, "--quiet"),
+        (a.no_trunc, "--no-trunc"),
+        (a.digests, "--show-digest"),
+        (a.format.is_some(), "--format"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        writeln!(io.err, "{flag} is not yet supported with --tree")?;
+        return Ok(1);
+    }
+    let used: std::collections::HashSet<String> = super::container::store(s)
+        .list()?
+        .into_iter()
+        .map(|c| c.image_id)
+        .collect();
+    // Rows come newest first; one entry per image, in that order.
+    let mut order: Vec<&Digest> = Vec::new();
+    let mut names: std::collections::HashMap<&Digest, Vec<String>> = Default::default();
+    for r in rows {
+        if !order.contains(&&r.id) {
+            order.push(&r.id);
+        }
+        let n = names.entry(&r.id).or_default();
+        if r.tag != "<none>" {
+            n.push(format!("{}:{}", r.repository, r.tag));
+        }
+    }
+    // Other platforms pulled under an entry's tags hang below it and are
+    // not entries of their own while they have no tag.
+    let mut folded: std::collections::HashSet<&Digest> = Default::default();
+    let mut platforms: std::collections::HashMap<&Digest, Vec<&Digest>> = Default::default();
+    for id in &order {
+        let mut ids = vec![*id];
+        for t in idx.tags_of(id) {
+            for (key, other) in &idx.bases {
+                if key.rsplit_once('@').is_some_and(|(r, _)| r == t)
+                    && !ids.contains(&other)
+                    && idx.images.contains_key(other)
+                    && idx.tags_of(other).is_empty()
+                {
+                    ids.push(other);
+                    folded.insert(other);
+                }
+            }
+        }
+        ids.sort_by(|x, y| idx.images[*x].platform.cmp(&idx.images[*y].platform));
+        platforms.insert(id, ids);
+    }
+    let size = |id: &Digest| format::human_size_with_precision(idx.images[id].size, 3);
+    let mut images = Vec::new();
+    for id in order {
+        if folded.contains(id) && names[id].is_empty() {
+            continue;
+        }
+        let children: Vec<format::tree::TreePlatform> = platforms[id]
+            .iter()
+            .map(|p| format::tree::TreePlatform {
+                platform: idx.images[*p].platform.clone(),
+                details: format::tree::TreeDetails {
+                    id: p.to_string(),
+                    disk_usage: size(p),
+                    content_size: size(p),
+                    in_use: used.contains(&p.to_string()),
+                },
+            })
+            .collect();
+        let total: u64 = platforms[id].iter().map(|p| idx.images[*p].size).sum();
+        images.push(format::tree::TreeImage {
+            names: names[id].clone(),
+            details: format::tree::TreeDetails {
+                id: id.to_string(),
+                disk_usage: format::human_size_with_precision(total, 3),
+                content_size: format::human_size_with_precision(total, 3),
+                in_use: children.iter().any(|c| c.details.in_use),
+            },
+            children,
+        });
+    }
+    if io.tty {
+        writeln!(io.out, "{}", format::tree::LEGEND)?;
+    }
+    write!(io.out, "{}", format::tree::render(&images, 80))?;
+    Ok(0)
+}
+
 fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters) -> Vec<Row<'a>> {
     let mut rows = Vec::new();
     let (tags_by, digests_by) = idx.refs_by_image();
@@ -156,7 +255,7 @@ fn rows<'a>(idx: &'a Index, all: bool, repo_arg: Option<&str>, filters: &Filters
         if tags.is_empty() && digests.is_empty() && (is_untagged_base || (has_children && !all)) {
             continue;
         }
-        if !filters.keep(id, summary, &tags, idx) {
+        if !filters.keep(summary, &tags, &digests, has_children) {
             continue;
         }
         let mut out: Vec<Row> = Vec::new();
@@ -277,11 +376,20 @@ impl Filters {
         Ok(f)
     }
 
-    fn keep(&self, _id: &Digest, s: &ImageSummary, tags: &[String], _idx: &Index) -> bool {
-        if let Some(d) = self.dangling
-            && d != tags.is_empty()
-        {
-            return false;
+    /// moby's per-image conditions. `dangling=true` takes only heads (no
+    /// child image) without a tag; `dangling=false` drops images with no
+    /// reference at all, so one known only by digest stays in both.
+    fn keep(
+        &self,
+        s: &ImageSummary,
+        tags: &[String],
+        digests: &[String],
+        has_children: bool,
+    ) -> bool {
+        match self.dangling {
+            Some(true) if !tags.is_empty() || has_children => return false,
+            Some(false) if tags.is_empty() && digests.is_empty() => return false,
+            _ => {}
         }
         for (k, v) in &self.labels {
             match (s.labels.get(k), v) {
@@ -303,15 +411,20 @@ impl Filters {
         true
     }
 
+    /// distribution's `FamiliarMatch`: the pattern against `repo:tag`, else
+    /// against `repo`, both familiar. An image with no reference is never
+    /// selected by a `reference` filter.
     fn keep_reference(&self, repo: &str, tag: &str) -> bool {
         if self.references.is_empty() {
             return true;
         }
+        if repo == "<none>" {
+            return false;
+        }
         let full = format!("{repo}:{tag}");
         self.references.iter().any(|p| {
-            let pat_has_tag = p.rsplit('/').next().is_some_and(|last| last.contains(':'));
-            let subject = if pat_has_tag { full.as_str() } else { repo };
-            crate::builder::ignore::glob_match(p, subject)
+            crate::builder::ignore::glob_match(p, &full)
+                || crate::builder::ignore::glob_match(p, repo)
         })
     }
 }

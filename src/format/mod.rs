@@ -3,6 +3,7 @@
 //! layout) and go-units' human-readable sizes and durations.
 
 pub mod template;
+pub mod tree;
 pub mod units;
 
 pub use template::{Template, TemplateError, render};

@@ -175,3 +175,59 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Whether a peer tool (`skopeo`, `podman`, …) answers `--version`; prints
+/// `skipped: TOOL not found` when it does not.
+pub fn have(tool: &str) -> bool {
+    let ok = std::process::Command::new(tool)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: {tool} not found");
+    }
+    ok
+}
+
+/// podman (or buildah) on a private root in `dir`: the `vfs` driver, no
+/// systemd, no network, its config and runtime folders under `dir`.
+pub fn containers_tool(tool: &str, dir: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(tool);
+    c.arg("--root")
+        .arg(dir.join("root"))
+        .arg("--runroot")
+        .arg(dir.join("runroot"))
+        .args(["--storage-driver", "vfs"]);
+    if tool == "podman" {
+        c.args(["--cgroup-manager", "cgroupfs", "--events-backend", "file"]);
+    }
+    c.env("XDG_RUNTIME_DIR", dir.join("xdg"))
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"));
+    c
+}
+
+/// Whether the tool runs here at all (a CI container without user
+/// namespaces may refuse); prints why not.
+pub fn runs_here(tool: &str, dir: &Path) -> bool {
+    if !have(tool) {
+        return false;
+    }
+    let _ = std::fs::create_dir_all(dir.join("xdg"));
+    match containers_tool(tool, dir).args(["images"]).output() {
+        Ok(o) if o.status.success() => true,
+        Ok(o) => {
+            eprintln!(
+                "skipped: {tool} cannot run here: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            false
+        }
+        Err(e) => {
+            eprintln!("skipped: {tool} cannot run here: {e}");
+            false
+        }
+    }
+}
