@@ -628,6 +628,9 @@ pub struct RunArgs {
     /// Set platform if server is multi-platform capable
     #[arg(long, value_name = "string")]
     pub platform: Option<String>,
+    /// Skip image verification
+    #[arg(long, value_name = "bool", num_args = 0..=1, default_missing_value = "true", require_equals = true, action = clap::ArgAction::Set)]
+    pub disable_content_trust: Option<bool>,
     /// Bind mount a volume
     #[arg(short = 'v', long = "volume", value_name = "list")]
     pub volume: Vec<String>,

@@ -327,3 +327,36 @@ fn pull_all_tags_with_trust_pulls_every_released_tag() {
     snap(&lab, "pull_all_tags", o.both());
     assert_eq!(o.code, 0);
 }
+
+#[test]
+fn official_images_are_signed_and_run_checks_trust_before_it_creates() {
+    let mut lab = Lab::new();
+    lab.ok("export DOCKER_CONTENT_TRUST=1");
+    // docker/cli's trustedPull: the signed digest pulled by digest, then
+    // tagged (the `Tagging` line goes to stderr).
+    let o = lab.run("docker pull alpine:3.20");
+    snap(&lab, "pull_official", o.both());
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.starts_with("Pull (1 of 1): alpine:3.20@sha256:"));
+    assert!(o.stderr.starts_with("Tagging alpine@sha256:"));
+    lab.ok("docker run --rm alpine:3.20 true");
+    // A local tag that was never signed: run resolves it through the trust
+    // server first (image.TrustedReference), local image or not.
+    lab.ok("docker tag alpine:3.20 myapp:1");
+    let o = lab.run("docker run --rm myapp:1 true");
+    assert_eq!(o.code, 125);
+    assert_eq!(
+        o.stderr,
+        "docker: Error: remote trust data does not exist for docker.io/library/myapp: https://notary.docker.io does not have trust data for docker.io/library/myapp\n\nRun 'docker run --help' for more information\n"
+    );
+    lab.ok("docker run --disable-content-trust --rm myapp:1 true");
+    lab.ok("DOCKER_CONTENT_TRUST=0 docker run --rm myapp:1 true");
+    // A repository under library/ that is not an official image has no
+    // trust data either.
+    let o = lab.run("docker pull myapp:1");
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("does not have trust data for docker.io/library/myapp")
+    );
+}

@@ -48,9 +48,9 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
         .map(|d| !d)
         .unwrap_or_else(|| super::trust::enabled(s));
     // Content trust resolves a tag to its signed digest (a digest is
-    // already pinned). The catalog's official images carry no trust data
-    // in the lab and are pulled as without trust.
-    if trusted && !official && r.digest().is_none() {
+    // already pinned). Official images are signed by Docker: their tag
+    // resolves to the catalog's digest.
+    if trusted && !super::trust::official(&r) && r.digest().is_none() {
         return trusted_pull(s, &engine, &r, &a, &platform, io);
     }
     if !official {
@@ -70,6 +70,37 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
+    if trusted && r.digest().is_none() {
+        // docker/cli's trustedPull: the signed digest, pulled by digest,
+        // then tagged.
+        let tagged = r.clone().with_default_tag();
+        let by_digest = tagged.with_digest(pulled.digest.clone());
+        writeln!(
+            io.out,
+            "Pull (1 of 1): {}:{}@{}",
+            tagged.familiar_name(),
+            tagged.tag().unwrap_or("latest"),
+            pulled.digest
+        )?;
+        if !a.quiet {
+            let shown = crate::engine::Pulled {
+                reference: by_digest.clone(),
+                id: pulled.id.clone(),
+                layers: pulled.layers.clone(),
+                digest: pulled.digest.clone(),
+                up_to_date: pulled.up_to_date,
+            };
+            print_pulled(&mut *io.out, &shown)?;
+        }
+        writeln!(
+            io.err,
+            "Tagging {} as {}",
+            by_digest.familiar_string(),
+            tagged.familiar_string()
+        )?;
+        writeln!(io.out, "{tagged}")?;
+        return Ok(0);
+    }
     if a.quiet {
         writeln!(io.out, "{}", pulled.reference)?;
         return Ok(0);

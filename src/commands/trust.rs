@@ -264,6 +264,17 @@ pub fn sign_pushed(
 }
 
 /// The signed targets a trusted pull of `r` fetches (`getTrustedPullTargets`).
+/// Whether `r` names one of Docker Hub's official images, which Docker
+/// signs (the lab's catalog images count as signed).
+pub fn official(r: &Reference) -> bool {
+    r.domain() == "docker.io"
+        && r.path().starts_with("library/")
+        && crate::catalog::catalog()
+            .images()
+            .iter()
+            .any(|b| b.repository == r.name())
+}
+
 pub fn pull_targets(s: &Session, r: &Reference) -> Result<Vec<Target>, String> {
     let gun = r.name();
     let repo = load(s, r).map_err(|e| notary_error(&gun, &e))?;
