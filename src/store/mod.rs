@@ -154,6 +154,18 @@ pub struct Distribution {
     /// diff_id → the compressed blobs it is known as.
     #[serde(default)]
     pub layers: BTreeMap<Digest, Vec<DistRecord>>,
+    /// diff_id → the blob this store's own compression makes of it (gzip is
+    /// deterministic here), wherever it was pushed: a later push to any
+    /// registry can ask for that blob before compressing again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gzip: BTreeMap<Digest, Compressed>,
+}
+
+/// A layer's compressed blob, as a push made it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Compressed {
+    pub digest: Digest,
+    pub size: u64,
 }
 
 /// One compressed form of a layer and where it was seen.
@@ -460,9 +472,14 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// Records that `diff_id` was pushed or pulled as `blob` (one write).
-    pub fn record_distribution(&self, records: &[(Digest, DistRecord)]) -> Result<()> {
-        if records.is_empty() {
+    /// Records that `diff_id` was pushed or pulled as `blob`, and what
+    /// this store's compression made of layers it pushed (one write).
+    pub fn record_distribution(
+        &self,
+        records: &[(Digest, DistRecord)],
+        gzip: &[(Digest, Compressed)],
+    ) -> Result<()> {
+        if records.is_empty() && gzip.is_empty() {
             return Ok(());
         }
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
@@ -472,6 +489,12 @@ impl Store {
             let list = d.layers.entry(diff_id.clone()).or_default();
             if !list.contains(r) {
                 list.push(r.clone());
+                changed = true;
+            }
+        }
+        for (diff_id, c) in gzip {
+            if d.gzip.get(diff_id) != Some(c) {
+                d.gzip.insert(diff_id.clone(), c.clone());
                 changed = true;
             }
         }
