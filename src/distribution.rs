@@ -117,10 +117,12 @@ fn push_layer(
     })
 }
 
-/// A bounded in-memory pipe from the thread compressing a layer to the one
-/// uploading it, a few chunks in flight. A reader whose writer went away
-/// without [`Writer::finish`] gets an error, never a short stream, so a
-/// failed compression cannot complete an upload.
+/// A bounded in-memory pipe between two threads working on one blob (the
+/// one compressing a layer and the one uploading it; the one receiving a
+/// blob and the one storing it), a few chunks in flight. A reader whose
+/// writer went away without [`Writer::finish`] gets an error, never a short
+/// stream, so a failed compression cannot complete an upload nor a failed
+/// download store a layer.
 mod pipe {
     use std::io::{self, Read, Write};
     use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -137,6 +139,11 @@ mod pipe {
         cur: Vec<u8>,
         pos: usize,
         done: bool,
+    }
+
+    /// The reading end went away.
+    fn closed() -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, "the reading end stopped")
     }
 
     pub fn pipe() -> (Writer, Reader) {
@@ -158,9 +165,36 @@ mod pipe {
     impl Writer {
         fn send(&mut self) -> io::Result<()> {
             let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-            self.tx
-                .send(Some(full))
-                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))
+            self.tx.send(Some(full)).map_err(|_| closed())
+        }
+
+        /// Sends all of `r`, read straight into the chunks sent (no copy).
+        pub fn copy_from(&mut self, r: &mut dyn Read) -> io::Result<u64> {
+            if !self.buf.is_empty() {
+                self.send()?;
+            }
+            let mut total = 0;
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let mut filled = 0;
+                while filled < CHUNK {
+                    match r.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if filled == 0 {
+                    return Ok(total);
+                }
+                chunk.truncate(filled);
+                total += filled as u64;
+                self.tx.send(Some(chunk)).map_err(|_| closed())?;
+                if filled < CHUNK {
+                    return Ok(total);
+                }
+            }
         }
 
         /// Sends what is left and the end of the stream.
@@ -168,9 +202,7 @@ mod pipe {
             if !self.buf.is_empty() {
                 self.send()?;
             }
-            self.tx
-                .send(None)
-                .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the upload stopped"))
+            self.tx.send(None).map_err(|_| closed())
         }
     }
 
@@ -206,7 +238,7 @@ mod pipe {
                         self.pos = 0;
                     }
                     Ok(None) => self.done = true,
-                    Err(_) => return Err(io::Error::other("the layer's compression stopped")),
+                    Err(_) => return Err(io::Error::other("the writing end stopped")),
                 }
             }
         }
@@ -243,6 +275,15 @@ mod pipe {
     }
 }
 
+/// Layers a push compresses and uploads at once: the daemon's default
+/// `max-concurrent-uploads`. More workers than cores still pays: layers
+/// differ in size, and one core per worker would leave a core idle while
+/// the biggest layer finishes.
+const MAX_CONCURRENT_UPLOADS: usize = 5;
+
+/// Layers a pull fetches at once: the daemon's `max-concurrent-downloads`.
+const MAX_CONCURRENT_DOWNLOADS: usize = 3;
+
 /// Which manifest format a push writes: docker's schema 2 (`docker push`)
 /// or OCI (BuildKit's image exporter, `buildx build --push`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,9 +319,9 @@ pub fn upload(
     let mut descriptors = Vec::new();
     let mut records = Vec::new();
     // What the registry already has (or can mount) is settled first, in
-    // order; the rest is compressed and uploaded in parallel (one worker
-    // per core, as pigz-like pushers do), each layer streamed into its
-    // upload as it is compressed.
+    // order; the rest is compressed and uploaded in parallel (as the
+    // daemon does, up to `MAX_CONCURRENT_UPLOADS`), each layer streamed
+    // into its upload as it is compressed.
     let mut settled: Vec<Option<(Digest, u64, LayerPush)>> = Vec::new();
     for d in &diff_ids {
         let mut done = None;
@@ -326,11 +367,7 @@ pub fn upload(
             pending.push(i);
         }
     }
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(pending.len())
-        .max(1);
+    let workers = pending.len().clamp(1, MAX_CONCURRENT_UPLOADS);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut pushed: std::collections::HashMap<usize, (Digest, u64)> =
         std::collections::HashMap::new();
@@ -662,8 +699,8 @@ pub fn resolve_manifest(
 }
 
 /// Fetches the layers at `pending` (indexes into `blobs`, the manifest's
-/// blob, media type and size, and `diff_ids`) into the store: one worker
-/// per core, each streaming a blob through its decompression into
+/// blob, media type and size, and `diff_ids`) into the store: up to
+/// `MAX_CONCURRENT_DOWNLOADS` workers, each streaming a blob through its decompression into
 /// `Store::put_layer_tar`. The first failing layer (in manifest order) is
 /// the error.
 fn fetch_layers(
@@ -676,25 +713,52 @@ fn fetch_layers(
 ) -> Result<()> {
     let fetch = |i: usize| -> Result<()> {
         let (blob, mt, _) = &blobs[i];
-        let body = reg.get_blob(repo, blob)?;
-        let body = io::BufReader::with_capacity(1 << 20, body);
-        let mut r: Box<dyn Read> = if mt.ends_with("tar") {
-            Box::new(body)
-        } else if mt.ends_with("zstd") {
-            Box::new(
-                ruzstd::decoding::StreamingDecoder::new(body)
-                    .map_err(|e| DistError::BadImage(format!("layer {blob}: {e}")))?,
-            )
-        } else {
-            Box::new(flate2::read::GzDecoder::new(body))
-        };
-        store.put_layer_tar(&mut r, Some(&diff_ids[i]))?;
-        Ok(())
+        // One thread receives the blob (checking its digest) while this
+        // one decompresses and stores it: the last layer left still keeps
+        // two cores busy.
+        let (w, r) = pipe::pipe();
+        std::thread::scope(|sc| {
+            let received = sc.spawn(move || -> Result<()> {
+                let mut body = reg.get_blob(repo, blob)?;
+                let mut w = w;
+                w.copy_from(&mut body)?;
+                w.finish()?;
+                Ok(())
+            });
+            let stored = (|| -> Result<()> {
+                let body = io::BufReader::with_capacity(1 << 20, r);
+                let mut r: Box<dyn Read> = if mt.ends_with("tar") {
+                    Box::new(body)
+                } else if mt.ends_with("zstd") {
+                    Box::new(
+                        ruzstd::decoding::StreamingDecoder::new(body)
+                            .map_err(|e| DistError::BadImage(format!("layer {blob}: {e}")))?,
+                    )
+                } else {
+                    // `bufread`: inflates straight out of `body`'s buffer.
+                    Box::new(flate2::bufread::GzDecoder::new(body))
+                };
+                store.put_layer_tar(&mut r, Some(&diff_ids[i]))?;
+                Ok(())
+            })();
+            let received = received.join().unwrap_or_else(|_| {
+                Err(DistError::Io(io::Error::other(
+                    "the download thread panicked",
+                )))
+            });
+            match (stored, received) {
+                (Ok(()), Ok(())) => Ok(()),
+                // The store side stopped reading (its error, or a stream
+                // that ended before the blob did, as a single reader would
+                // have left it).
+                (stored, Err(DistError::Io(e))) if e.kind() == io::ErrorKind::BrokenPipe => stored,
+                // Receiving failed: the store side only saw the pipe stop.
+                (_, Err(e)) => Err(e),
+                (Err(e), Ok(())) => Err(e),
+            }
+        })
     };
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(pending.len());
+    let workers = pending.len().min(MAX_CONCURRENT_DOWNLOADS);
     if workers <= 1 {
         return pending.iter().try_for_each(|&i| fetch(i));
     }

@@ -535,12 +535,28 @@ impl Store {
     pub fn stage(&self, r: &mut dyn Read, limit: u64) -> Result<Staged> {
         let tmp_dir = self.root.join("tmp");
         let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        let mut w = HashingWriter::new(tmp.as_file());
         let mut limited = r.take(limit.saturating_add(1));
-        io::copy(&mut limited, &mut w).map_err(io_err(tmp.path()))?;
-        let (digest, len, out) = w.finish();
-        out.into_inner()
-            .map_err(|e| io_err(tmp.path())(e.into_error()))?;
+        // Read into one big buffer, filled before each write: the bytes are
+        // copied once on their way to the file, in few system calls, even
+        // from a source that hands out small reads.
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let mut filled = 0;
+            while filled < buf.len() {
+                match limited.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_err(tmp.path())(e)),
+                }
+            }
+            if filled == 0 {
+                break;
+            }
+            w.write_all(&buf[..filled]).map_err(io_err(tmp.path()))?;
+        }
+        let (digest, len, _) = w.finish();
         if len > limit {
             return Err(StoreError::TooLarge { limit });
         }
