@@ -1,18 +1,20 @@
 //! Push and pull: the engine's images to and from any [`Registry`], as the
-//! daemon does it. A push compresses each layer (gzip, mtime 0, so the same
-//! layer always gives the same blob) unless the registry already has it —
-//! known from the store's distribution records (docker's "v2 metadata"),
-//! checked with a `HEAD`, or mounted from another repository of the same
-//! registry — then pushes the config and a schema 2 manifest. A pull reads
-//! the manifest (choosing a platform from an index), skips layers the store
-//! has, streams the rest through gunzip into the store (verified against the
-//! config's diff_ids) and tags the image. Nothing here prints.
+//! daemon does it. A push streams each layer through gzip (mtime 0, so the
+//! same layer always gives the same blob) into its upload, layers in
+//! parallel, unless the registry already has it — known from the store's
+//! distribution records (docker's "v2 metadata") or the blob an earlier push
+//! made of it, checked with a `HEAD`, or mounted from another repository of
+//! the same registry — then pushes the config and a schema 2 manifest. A
+//! pull reads the manifest (choosing a platform from an index), skips layers
+//! the store has, streams the rest (in parallel) through gunzip into the
+//! store (verified against the config's diff_ids) and tags the image.
+//! Nothing here prints.
 
-use crate::digest::{Digest, HashingWriter};
+use crate::digest::Digest;
 use crate::engine::{Engine, EngineError, Pulled};
 use crate::reference::Reference;
 use crate::registry::{Manifest, RefSpec, Registry, RegistryError, VerifyingReader, media};
-use crate::store::{DistRecord, StoreError};
+use crate::store::{Compressed, DistRecord, StoreError};
 use std::io::{self, Read, Write};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,28 +74,226 @@ pub fn write_layer_tar(engine: &Engine, diff_id: &Digest, w: &mut dyn Write) -> 
         return Ok(());
     }
     let r = engine.store.open_layer(diff_id)?;
-    let mut r = VerifyingReader::new(io::BufReader::with_capacity(1 << 20, r), diff_id.clone());
-    io::copy(&mut r, w)?;
+    let mut r = VerifyingReader::new(r, diff_id.clone());
+    // 1 MiB reads straight from the file, each handed to `w` whole (no
+    // BufReader copy, few calls into a compressor).
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        w.write_all(&buf[..n])?;
+    }
     Ok(())
 }
 
-/// Compresses a layer into a temporary file: its digest, size and the file.
-fn compress_layer(
+/// Streams a layer's gzip blob (mtime 0, zlib-rs's fastest level: the same
+/// layer always gives the same blob) into an upload to `repo`, compressing
+/// on this thread while another sends: no temporary file, and the blob's
+/// digest is computed once, by the upload, as the bytes go (distribution
+/// takes it at the final `PUT`). Returns the blob's digest and size.
+fn push_layer(
     engine: &Engine,
+    reg: &dyn Registry,
+    repo: &str,
     diff_id: &Digest,
-) -> Result<(Digest, u64, tempfile::NamedTempFile)> {
-    let dir = engine.store.root().join("tmp");
-    let file = tempfile::NamedTempFile::new_in(&dir)?;
-    let hw = HashingWriter::new(io::BufWriter::with_capacity(1 << 20, file.as_file()));
-    let mut gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .write(hw, flate2::Compression::fast());
-    write_layer_tar(engine, diff_id, &mut gz)?;
-    let hw = gz.finish()?;
-    let (digest, size, buf) = hw.finish();
-    buf.into_inner().map_err(|e| e.into_error())?;
-    Ok((digest, size, file))
+) -> Result<(Digest, u64)> {
+    let (w, mut r) = pipe::pipe();
+    std::thread::scope(|sc| {
+        let upload = sc.spawn(move || reg.put_blob(repo, None, &mut r));
+        let made = (|| -> Result<()> {
+            let mut gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(w, flate2::Compression::fast());
+            write_layer_tar(engine, diff_id, &mut gz)?;
+            gz.finish()?.finish()?;
+            Ok(())
+        })();
+        let sent = upload
+            .join()
+            .unwrap_or_else(|_| Err(RegistryError::Protocol("the upload thread panicked".into())));
+        match (made, sent) {
+            (Ok(()), Ok(blob)) => Ok(blob),
+            // The upload stopped first (the pipe closed under the
+            // compression): its error is the one that says why.
+            (Err(DistError::Io(e)), Err(up)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                Err(up.into())
+            }
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(e)) => Err(e.into()),
+        }
+    })
 }
+
+/// A bounded in-memory pipe between two threads working on one blob (the
+/// one compressing a layer and the one uploading it; the one receiving a
+/// blob and the one storing it), a few chunks in flight. A reader whose
+/// writer went away without [`Writer::finish`] gets an error, never a short
+/// stream, so a failed compression cannot complete an upload nor a failed
+/// download store a layer.
+mod pipe {
+    use std::io::{self, Read, Write};
+    use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+    const CHUNK: usize = 256 << 10;
+
+    pub struct Writer {
+        tx: SyncSender<Option<Vec<u8>>>,
+        buf: Vec<u8>,
+    }
+
+    pub struct Reader {
+        rx: Receiver<Option<Vec<u8>>>,
+        cur: Vec<u8>,
+        pos: usize,
+        done: bool,
+    }
+
+    /// The reading end went away.
+    fn closed() -> io::Error {
+        io::Error::new(io::ErrorKind::BrokenPipe, "the reading end stopped")
+    }
+
+    pub fn pipe() -> (Writer, Reader) {
+        let (tx, rx) = sync_channel(8);
+        (
+            Writer {
+                tx,
+                buf: Vec::with_capacity(CHUNK),
+            },
+            Reader {
+                rx,
+                cur: Vec::new(),
+                pos: 0,
+                done: false,
+            },
+        )
+    }
+
+    impl Writer {
+        fn send(&mut self) -> io::Result<()> {
+            let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
+            self.tx.send(Some(full)).map_err(|_| closed())
+        }
+
+        /// Sends all of `r`, read straight into the chunks sent (no copy).
+        pub fn copy_from(&mut self, r: &mut dyn Read) -> io::Result<u64> {
+            if !self.buf.is_empty() {
+                self.send()?;
+            }
+            let mut total = 0;
+            loop {
+                let mut chunk = vec![0u8; CHUNK];
+                let mut filled = 0;
+                while filled < CHUNK {
+                    match r.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if filled == 0 {
+                    return Ok(total);
+                }
+                chunk.truncate(filled);
+                total += filled as u64;
+                self.tx.send(Some(chunk)).map_err(|_| closed())?;
+                if filled < CHUNK {
+                    return Ok(total);
+                }
+            }
+        }
+
+        /// Sends what is left and the end of the stream.
+        pub fn finish(mut self) -> io::Result<()> {
+            if !self.buf.is_empty() {
+                self.send()?;
+            }
+            self.tx.send(None).map_err(|_| closed())
+        }
+    }
+
+    impl Write for Writer {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.buf.extend_from_slice(b);
+            if self.buf.len() >= CHUNK {
+                self.send()?;
+            }
+            Ok(b.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Read for Reader {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            loop {
+                if self.pos < self.cur.len() {
+                    let n = out.len().min(self.cur.len() - self.pos);
+                    out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+                    self.pos += n;
+                    return Ok(n);
+                }
+                if self.done || out.is_empty() {
+                    return Ok(0);
+                }
+                match self.rx.recv() {
+                    Ok(Some(chunk)) => {
+                        self.cur = chunk;
+                        self.pos = 0;
+                    }
+                    Ok(None) => self.done = true,
+                    Err(_) => return Err(io::Error::other("the writing end stopped")),
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_writer_dropped_unfinished_is_an_error_not_an_end() {
+            let (mut w, mut r) = pipe();
+            w.write_all(b"partial").unwrap();
+            let t = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                r.read_to_end(&mut got).map(|_| got)
+            });
+            drop(w);
+            assert!(t.join().unwrap().is_err());
+        }
+
+        #[test]
+        fn finished_bytes_arrive_whole() {
+            let (mut w, mut r) = pipe();
+            let t = std::thread::spawn(move || {
+                let mut got = Vec::new();
+                r.read_to_end(&mut got).map(|_| got)
+            });
+            let data: Vec<u8> = (0..3 * CHUNK + 17).map(|i| i as u8).collect();
+            w.write_all(&data).unwrap();
+            w.finish().unwrap();
+            assert_eq!(t.join().unwrap().unwrap(), data);
+        }
+    }
+}
+
+/// Layers a push compresses and uploads at once: the daemon's default
+/// `max-concurrent-uploads`. More workers than cores still pays: layers
+/// differ in size, and one core per worker would leave a core idle while
+/// the biggest layer finishes.
+const MAX_CONCURRENT_UPLOADS: usize = 5;
+
+/// Layers a pull fetches at once: the daemon's `max-concurrent-downloads`.
+const MAX_CONCURRENT_DOWNLOADS: usize = 3;
 
 /// Which manifest format a push writes: docker's schema 2 (`docker push`)
 /// or OCI (BuildKit's image exporter, `buildx build --push`).
@@ -109,6 +309,7 @@ pub struct Uploaded {
     pub media_type: &'static str,
     pub manifest: Vec<u8>,
     records: Vec<(Digest, DistRecord)>,
+    gzip: Vec<(Digest, Compressed)>,
 }
 
 /// Uploads image `id`'s layers and config to `repo` of `reg` (named
@@ -129,8 +330,9 @@ pub fn upload(
     let mut descriptors = Vec::new();
     let mut records = Vec::new();
     // What the registry already has (or can mount) is settled first, in
-    // order; the rest is compressed in parallel (one worker per core, as
-    // pigz-like pushers do) while finished layers upload in order.
+    // order; the rest is compressed and uploaded in parallel (as the
+    // daemon does, up to `MAX_CONCURRENT_UPLOADS`), each layer streamed
+    // into its upload as it is compressed.
     let mut settled: Vec<Option<(Digest, u64, LayerPush)>> = Vec::new();
     for d in &diff_ids {
         let mut done = None;
@@ -158,18 +360,28 @@ pub fn upload(
                 }
             }
         }
+        // The blob an earlier push compressed it to, when the registry has
+        // it under this repository: no need to compress again.
+        if done.is_none()
+            && let Some(c) = known.gzip.get(d)
+            && let Some(size) = reg.stat_blob(repo, &c.digest)?
+        {
+            done = Some((c.digest.clone(), size, LayerPush::Exists));
+        }
         settled.push(done);
     }
-    let pending: Vec<usize> = (0..diff_ids.len())
-        .filter(|i| settled[*i].is_none())
-        .collect();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(pending.len())
-        .max(1);
+    // Each layer is uploaded once: a second copy of one in the same image
+    // finds it there.
+    let mut pending: Vec<usize> = Vec::new();
+    for i in 0..diff_ids.len() {
+        if settled[i].is_none() && !pending.iter().any(|&j| diff_ids[j] == diff_ids[i]) {
+            pending.push(i);
+        }
+    }
+    let workers = pending.len().clamp(1, MAX_CONCURRENT_UPLOADS);
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut outcome: Vec<(Digest, u64, LayerPush)> = Vec::new();
+    let mut pushed: std::collections::HashMap<usize, (Digest, u64)> =
+        std::collections::HashMap::new();
     std::thread::scope(|sc| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::channel();
         for _ in 0..workers {
@@ -183,9 +395,13 @@ pub fn upload(
                     let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let Some(&i) = pending.get(k) else { break };
                     let r = match &own {
-                        Ok(e) => compress_layer(e, &diff_ids[i]),
+                        Ok(e) => push_layer(e, reg, repo, &diff_ids[i]),
                         Err(e) => Err(DistError::Io(io::Error::other(e.to_string()))),
                     };
+                    if r.is_err() {
+                        // Stop the other workers early: they see no next layer.
+                        next.store(usize::MAX / 2, std::sync::atomic::Ordering::SeqCst);
+                    }
                     if tx.send((i, r)).is_err() {
                         break;
                     }
@@ -193,46 +409,55 @@ pub fn upload(
             });
         }
         drop(tx);
-        let mut ready: std::collections::HashMap<usize, _> = std::collections::HashMap::new();
-        for (i, done) in settled.into_iter().enumerate() {
-            let item = match done {
-                Some(x) => x,
-                None => {
-                    let compressed = loop {
-                        if let Some(c) = ready.remove(&i) {
-                            break c;
-                        }
-                        match rx.recv() {
-                            Ok((j, c)) => {
-                                ready.insert(j, c);
-                            }
-                            Err(_) => {
-                                return Err(DistError::Io(io::Error::other(
-                                    "a compression worker stopped",
-                                )));
-                            }
-                        }
-                    };
-                    // Stop the workers early on an error: they see no next layer.
-                    let (blob, size, file) = match compressed {
-                        Ok(c) => c,
-                        Err(e) => {
-                            next.store(usize::MAX / 2, std::sync::atomic::Ordering::SeqCst);
-                            return Err(e);
-                        }
-                    };
-                    if reg.stat_blob(repo, &blob)?.is_some() {
-                        (blob, size, LayerPush::Exists)
-                    } else {
-                        reg.put_blob_file(repo, &blob, file)?;
-                        (blob, size, LayerPush::Pushed)
+        let mut failed: Option<(usize, DistError)> = None;
+        for (i, r) in rx {
+            match r {
+                Ok(blob) => {
+                    pushed.insert(i, blob);
+                }
+                Err(e) => {
+                    if failed.as_ref().is_none_or(|(j, _)| i < *j) {
+                        failed = Some((i, e));
                     }
                 }
-            };
-            outcome.push(item);
+            }
         }
-        Ok(())
+        match failed {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
     })?;
+    let mut gzip = Vec::new();
+    let mut outcome: Vec<(Digest, u64, LayerPush)> = Vec::new();
+    for (i, done) in settled.into_iter().enumerate() {
+        let item = match done {
+            Some(x) => x,
+            None => {
+                let first = pending
+                    .iter()
+                    .copied()
+                    .find(|&j| diff_ids[j] == diff_ids[i])
+                    .expect("every unsettled layer has a pending upload");
+                let (blob, size) = pushed
+                    .get(&first)
+                    .cloned()
+                    .ok_or_else(|| DistError::Io(io::Error::other("a layer was not uploaded")))?;
+                if first == i {
+                    gzip.push((
+                        diff_ids[i].clone(),
+                        Compressed {
+                            digest: blob.clone(),
+                            size,
+                        },
+                    ));
+                    (blob, size, LayerPush::Pushed)
+                } else {
+                    (blob, size, LayerPush::Exists)
+                }
+            }
+        };
+        outcome.push(item);
+    }
     for (d, (blob, size, state)) in diff_ids.iter().zip(outcome) {
         records.push((
             d.clone(),
@@ -293,6 +518,7 @@ pub fn upload(
         media_type,
         manifest,
         records,
+        gzip,
     })
 }
 
@@ -300,7 +526,9 @@ impl Uploaded {
     /// Records where the layers now are (for later pushes' mounts and
     /// `Layer already exists`).
     pub fn commit(&self, engine: &Engine) -> Result<()> {
-        engine.store.record_distribution(&self.records)?;
+        engine
+            .store
+            .record_distribution(&self.records, &self.gzip)?;
         Ok(())
     }
 }
@@ -481,6 +709,108 @@ pub fn resolve_manifest(
     Ok((top, m))
 }
 
+/// Fetches the layers at `pending` (indexes into `blobs`, the manifest's
+/// blob, media type and size, and `diff_ids`) into the store: up to
+/// `MAX_CONCURRENT_DOWNLOADS` workers, each streaming a blob through its decompression into
+/// `Store::put_layer_tar`. The first failing layer (in manifest order) is
+/// the error.
+fn fetch_layers(
+    store: &crate::store::Store,
+    reg: &dyn Registry,
+    repo: &str,
+    blobs: &[(Digest, String, u64)],
+    diff_ids: &[Digest],
+    pending: &[usize],
+) -> Result<()> {
+    let fetch = |i: usize| -> Result<()> {
+        let (blob, mt, _) = &blobs[i];
+        // One thread receives the blob (checking its digest) while this
+        // one decompresses and stores it: the last layer left still keeps
+        // two cores busy.
+        let (w, r) = pipe::pipe();
+        std::thread::scope(|sc| {
+            let received = sc.spawn(move || -> Result<()> {
+                let mut body = reg.get_blob(repo, blob)?;
+                let mut w = w;
+                w.copy_from(&mut body)?;
+                w.finish()?;
+                Ok(())
+            });
+            let stored = (|| -> Result<()> {
+                let body = io::BufReader::with_capacity(1 << 20, r);
+                let mut r: Box<dyn Read> = if mt.ends_with("tar") {
+                    Box::new(body)
+                } else if mt.ends_with("zstd") {
+                    Box::new(
+                        ruzstd::decoding::StreamingDecoder::new(body)
+                            .map_err(|e| DistError::BadImage(format!("layer {blob}: {e}")))?,
+                    )
+                } else {
+                    // `bufread`: inflates straight out of `body`'s buffer.
+                    Box::new(flate2::bufread::GzDecoder::new(body))
+                };
+                store.put_layer_tar(&mut r, Some(&diff_ids[i]))?;
+                Ok(())
+            })();
+            let received = received.join().unwrap_or_else(|_| {
+                Err(DistError::Io(io::Error::other(
+                    "the download thread panicked",
+                )))
+            });
+            match (stored, received) {
+                (Ok(()), Ok(())) => Ok(()),
+                // The store side stopped reading (its error, or a stream
+                // that ended before the blob did, as a single reader would
+                // have left it).
+                (stored, Err(DistError::Io(e))) if e.kind() == io::ErrorKind::BrokenPipe => stored,
+                // Receiving failed: the store side only saw the pipe stop.
+                (_, Err(e)) => Err(e),
+                (Err(e), Ok(())) => Err(e),
+            }
+        })
+    };
+    let workers = pending.len().min(MAX_CONCURRENT_DOWNLOADS);
+    if workers <= 1 {
+        return pending.iter().try_for_each(|&i| fetch(i));
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let stop = pending.len();
+    let mut failed: Option<(usize, DistError)> = None;
+    std::thread::scope(|sc| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let (next, fetch) = (&next, &fetch);
+            sc.spawn(move || {
+                loop {
+                    let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(&i) = pending.get(k) else { break };
+                    let r = fetch(i);
+                    if r.is_err() {
+                        // The other workers take no further layer.
+                        next.store(stop, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    if tx.send((i, r)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for (i, r) in rx {
+            if let Err(e) = r
+                && failed.as_ref().is_none_or(|(j, _)| i < *j)
+            {
+                failed = Some((i, e));
+            }
+        }
+    });
+    match failed {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
+    }
+}
+
 /// Pulls `r` (its domain routed to `reg`) for `platform`.
 pub fn pull(
     engine: &Engine,
@@ -529,26 +859,22 @@ pub fn pull(
         )));
     }
     let before = engine.index()?;
+    // A layer is fetched once (a second copy in the same image finds it
+    // there), the missing ones in parallel, biggest first.
+    let mut had = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    for (i, diff_id) in diff_ids.iter().enumerate() {
+        had.push(diff_ids[..i].contains(diff_id) || engine.store.has_layer(diff_id));
+        if !had[i] {
+            pending.push(i);
+        }
+    }
+    pending.sort_by_key(|&i| std::cmp::Reverse(blobs[i].2));
+    fetch_layers(&engine.store, reg, &repo, &blobs, &diff_ids, &pending)?;
     let mut layers = Vec::new();
     let mut records = Vec::new();
     let mut sizes = Vec::new();
-    for ((blob, mt, size), diff_id) in blobs.iter().zip(&diff_ids) {
-        let had = engine.store.has_layer(diff_id);
-        if !had {
-            let body = reg.get_blob(&repo, blob)?;
-            let body = io::BufReader::with_capacity(1 << 20, body);
-            let mut r: Box<dyn Read> = if mt.ends_with("tar") {
-                Box::new(body)
-            } else if mt.ends_with("zstd") {
-                Box::new(
-                    ruzstd::decoding::StreamingDecoder::new(body)
-                        .map_err(|e| DistError::BadImage(format!("layer {blob}: {e}")))?,
-                )
-            } else {
-                Box::new(flate2::read::GzDecoder::new(body))
-            };
-            engine.store.put_layer_tar(&mut r, Some(diff_id))?;
-        }
+    for (((blob, _, size), diff_id), had) in blobs.iter().zip(&diff_ids).zip(had) {
         records.push((
             diff_id.clone(),
             DistRecord {
@@ -567,7 +893,7 @@ pub fn pull(
             "image config {config_digest} hashes to {id}"
         )));
     }
-    engine.store.record_distribution(&records)?;
+    engine.store.record_distribution(&records, &[])?;
     let img_platform = crate::catalog::Platform {
         os: config["os"].as_str().unwrap_or("linux").to_string(),
         architecture: config["architecture"]

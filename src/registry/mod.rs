@@ -255,7 +255,7 @@ impl std::fmt::Display for RefSpec {
 /// The distribution operations, for one registry host. Every call names the
 /// repository (`library/nginx`, `team/app`); names are checked with
 /// [`valid_name`] before anything touches storage.
-pub trait Registry {
+pub trait Registry: Sync {
     /// `GET /v2/`: whether the registry is there and what it requires.
     fn ping(&self) -> Result<()>;
 

@@ -154,6 +154,18 @@ pub struct Distribution {
     /// diff_id → the compressed blobs it is known as.
     #[serde(default)]
     pub layers: BTreeMap<Digest, Vec<DistRecord>>,
+    /// diff_id → the blob this store's own compression makes of it (gzip is
+    /// deterministic here), wherever it was pushed: a later push to any
+    /// registry can ask for that blob before compressing again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gzip: BTreeMap<Digest, Compressed>,
+}
+
+/// A layer's compressed blob, as a push made it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Compressed {
+    pub digest: Digest,
+    pub size: u64,
 }
 
 /// One compressed form of a layer and where it was seen.
@@ -460,9 +472,14 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// Records that `diff_id` was pushed or pulled as `blob` (one write).
-    pub fn record_distribution(&self, records: &[(Digest, DistRecord)]) -> Result<()> {
-        if records.is_empty() {
+    /// Records that `diff_id` was pushed or pulled as `blob`, and what
+    /// this store's compression made of layers it pushed (one write).
+    pub fn record_distribution(
+        &self,
+        records: &[(Digest, DistRecord)],
+        gzip: &[(Digest, Compressed)],
+    ) -> Result<()> {
+        if records.is_empty() && gzip.is_empty() {
             return Ok(());
         }
         let _l = Lock::exclusive(&self.root).map_err(io_err(&self.root))?;
@@ -472,6 +489,12 @@ impl Store {
             let list = d.layers.entry(diff_id.clone()).or_default();
             if !list.contains(r) {
                 list.push(r.clone());
+                changed = true;
+            }
+        }
+        for (diff_id, c) in gzip {
+            if d.gzip.get(diff_id) != Some(c) {
+                d.gzip.insert(diff_id.clone(), c.clone());
                 changed = true;
             }
         }
@@ -512,12 +535,28 @@ impl Store {
     pub fn stage(&self, r: &mut dyn Read, limit: u64) -> Result<Staged> {
         let tmp_dir = self.root.join("tmp");
         let tmp = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(io_err(&tmp_dir))?;
-        let mut w = HashingWriter::new(BufWriter::with_capacity(1 << 20, tmp.as_file()));
+        let mut w = HashingWriter::new(tmp.as_file());
         let mut limited = r.take(limit.saturating_add(1));
-        io::copy(&mut limited, &mut w).map_err(io_err(tmp.path()))?;
-        let (digest, len, out) = w.finish();
-        out.into_inner()
-            .map_err(|e| io_err(tmp.path())(e.into_error()))?;
+        // Read into one big buffer, filled before each write: the bytes are
+        // copied once on their way to the file, in few system calls, even
+        // from a source that hands out small reads.
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let mut filled = 0;
+            while filled < buf.len() {
+                match limited.read(&mut buf[filled..]) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(io_err(tmp.path())(e)),
+                }
+            }
+            if filled == 0 {
+                break;
+            }
+            w.write_all(&buf[..filled]).map_err(io_err(tmp.path()))?;
+        }
+        let (digest, len, _) = w.finish();
         if len > limit {
             return Err(StoreError::TooLarge { limit });
         }
