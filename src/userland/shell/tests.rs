@@ -728,23 +728,3 @@ mod prop {
         }
     }
 }
-
-#[test]
-#[ignore = "timing, run by hand"]
-fn typical_run_line_is_fast() {
-    let mut fs = image_fs(A);
-    let t = std::time::Instant::now();
-    for _ in 0..1000 {
-        let _ = go(
-            &mut fs,
-            &[
-                "/bin/sh",
-                "-c",
-                "apk add --no-cache curl && rm -rf /tmp/* && echo \"$PATH\" > /dev/null",
-            ],
-            "",
-            "",
-        );
-    }
-    eprintln!("per run: {:?}", t.elapsed() / 1000);
-}
