@@ -105,9 +105,7 @@ fn push_layer(
     std::thread::scope(|sc| {
         let upload = sc.spawn(move || reg.put_blob(repo, None, &mut r));
         let made = (|| -> Result<()> {
-            let mut gz = flate2::GzBuilder::new()
-                .mtime(0)
-                .write(w, flate2::Compression::fast());
+            let mut gz = LayerGz::new(w)?;
             write_layer_tar(engine, diff_id, &mut gz)?;
             gz.finish()?.finish()?;
             Ok(())
@@ -126,6 +124,184 @@ fn push_layer(
             (Ok(()), Err(e)) => Err(e.into()),
         }
     })
+}
+
+/// Order-0 entropy of `bytes`, in bits a byte.
+fn entropy(bytes: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The gzip stream of a pushed layer: what flate2's `GzBuilder` writes at
+/// the fastest level with mtime 0 (header `1f 8b 08 00 00000000 04 ff`,
+/// raw deflate, CRC-32 and length), except that past the first window of
+/// [`LayerGz::WINDOW`] bytes each window whose first bytes look like noise
+/// is carried in stored blocks (already-compressed files: jars, archives,
+/// media, random data cost a copy instead of a futile search), and the
+/// next window that does not is compressed by a fresh compressor (stored
+/// blocks are byte-aligned and no back-reference reaches across them).
+/// Windows are cut at fixed input offsets, so the same layer written the
+/// same way always gives the same blob; a layer smaller than one window is
+/// exactly `GzBuilder`'s stream. Written here because zlib-rs's level
+/// cannot be changed mid-stream through flate2 (its `deflateParams` needs
+/// an output buffer flate2 does not give it).
+struct LayerGz<W: Write> {
+    inner: W,
+    deflate: flate2::Compress,
+    crc: flate2::Crc,
+    out: Vec<u8>,
+    /// Stored-mode input not yet in a block.
+    pending: Vec<u8>,
+    /// Input taken in the current window.
+    window_in: u64,
+    stored: bool,
+}
+
+impl<W: Write> LayerGz<W> {
+    const WINDOW: u64 = 4 << 20;
+
+    fn new(mut inner: W) -> io::Result<LayerGz<W>> {
+        inner.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255])?;
+        Ok(LayerGz {
+            inner,
+            deflate: flate2::Compress::new(flate2::Compression::fast(), false),
+            crc: flate2::Crc::new(),
+            out: Vec::with_capacity(256 << 10),
+            pending: Vec::new(),
+            window_in: 0,
+            stored: false,
+        })
+    }
+
+    /// Runs `input` through deflate with `flush`, writing what comes out.
+    fn run(&mut self, mut input: &[u8], flush: flate2::FlushCompress) -> io::Result<()> {
+        loop {
+            self.out.clear();
+            let before = self.deflate.total_in();
+            let status = self
+                .deflate
+                .compress_vec(input, &mut self.out, flush)
+                .map_err(io::Error::other)?;
+            input = &input[(self.deflate.total_in() - before) as usize..];
+            self.inner.write_all(&self.out)?;
+            let done = match flush {
+                flate2::FlushCompress::Finish => status == flate2::Status::StreamEnd,
+                // Input consumed and the output buffer not filled: nothing
+                // is left pending for this flush.
+                _ => input.is_empty() && self.out.len() < self.out.capacity(),
+            };
+            if done {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Takes `data` into stored blocks: full ones (65,535 bytes) as they
+    /// fill, the rest at the window's end, so block sizes depend on the
+    /// input alone, never on how it was cut into writes.
+    fn store(&mut self, mut data: &[u8]) -> io::Result<()> {
+        const FULL: usize = u16::MAX as usize;
+        while !data.is_empty() {
+            let take = (FULL - self.pending.len()).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.pending.len() == FULL {
+                self.emit_stored()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One non-final stored block (RFC 1951 3.2.4) of what is pending.
+    fn emit_stored(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let len = self.pending.len() as u16;
+        let mut head = [0u8; 5];
+        head[1..3].copy_from_slice(&len.to_le_bytes());
+        head[3..].copy_from_slice(&(!len).to_le_bytes());
+        self.inner.write_all(&head)?;
+        self.inner.write_all(&self.pending)?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// At a window's start: store it when a sample of its first bytes
+    /// looks like noise (an order-0 entropy above 7.9 bits a byte, as
+    /// compressed and encrypted data have; text and programs are far
+    /// below), else compress it.
+    fn start_window(&mut self, first: &[u8]) -> io::Result<()> {
+        const SAMPLE: usize = 64 << 10;
+        let sample = &first[..first.len().min(SAMPLE)];
+        let store = sample.len() >= SAMPLE / 4 && entropy(sample) > 7.9;
+        if store && !self.stored {
+            // A sync flush ends the compressed blocks byte-aligned.
+            self.run(&[], flate2::FlushCompress::Sync)?;
+        } else if !store && self.stored {
+            // A fresh compressor: no back-reference reaches across the
+            // stored blocks.
+            self.emit_stored()?;
+            self.deflate.reset();
+        }
+        self.stored = store;
+        Ok(())
+    }
+
+    /// Ends the deflate stream and writes the gzip trailer.
+    fn finish(mut self) -> io::Result<W> {
+        if self.stored {
+            self.emit_stored()?;
+            // An empty final stored block.
+            self.inner.write_all(&[1, 0, 0, 0xff, 0xff])?;
+        } else {
+            self.run(&[], flate2::FlushCompress::Finish)?;
+        }
+        let mut trailer = [0u8; 8];
+        trailer[..4].copy_from_slice(&self.crc.sum().to_le_bytes());
+        trailer[4..].copy_from_slice(&self.crc.amount().to_le_bytes());
+        self.inner.write_all(&trailer)?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for LayerGz<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            let room = (Self::WINDOW - self.window_in).min(rest.len() as u64) as usize;
+            let (now, later) = rest.split_at(room);
+            // The first window is always compressed: a layer smaller than
+            // one window is exactly GzBuilder's stream.
+            if self.window_in == 0 && self.crc.amount() > 0 {
+                self.start_window(now)?;
+            }
+            self.crc.update(now);
+            if self.stored {
+                self.store(now)?;
+            } else {
+                self.run(now, flate2::FlushCompress::None)?;
+            }
+            self.window_in = (self.window_in + now.len() as u64) % Self::WINDOW;
+            rest = later;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A bounded in-memory pipe between two threads working on one blob (the
@@ -937,4 +1113,73 @@ pub fn pull(
         digest: top.digest,
         up_to_date,
     })
+}
+
+#[cfg(test)]
+mod layer_gz_tests {
+    use super::LayerGz;
+    use std::io::{Read, Write};
+
+    fn noise(n: usize, mut x: u64) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn text(n: usize) -> Vec<u8> {
+        (0..)
+            .flat_map(|i: u32| format!("line {i} of a very ordinary log file\n").into_bytes())
+            .take(n)
+            .collect()
+    }
+
+    fn ours(data: &[u8], piece: usize) -> Vec<u8> {
+        let mut gz = LayerGz::new(Vec::new()).unwrap();
+        for c in data.chunks(piece) {
+            gz.write_all(c).unwrap();
+        }
+        gz.finish().unwrap()
+    }
+
+    fn gunzip(blob: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(blob)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn below_one_window_it_is_gzbuilders_stream_byte_for_byte() {
+        for data in [text(300_000), noise(300_000, 7), Vec::new()] {
+            let mut gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(Vec::new(), flate2::Compression::fast());
+            gz.write_all(&data).unwrap();
+            let theirs = gz.finish().unwrap();
+            assert_eq!(ours(&data, 1 << 20), theirs);
+            assert_eq!(ours(&data, 4096), theirs);
+        }
+    }
+
+    #[test]
+    fn incompressible_windows_are_stored_and_text_after_them_compressed() {
+        let mut data = noise(9 << 20, 3);
+        data.extend(text(20 << 20));
+        data.extend(noise(5 << 20, 5));
+        let blob = ours(&data, 1 << 20);
+        assert_eq!(gunzip(&blob), data);
+        // The same blob every time (zlib-rs, like GzBuilder, gives the
+        // same stream for the same input cut the same way).
+        assert_eq!(ours(&data, 1 << 20), blob);
+        let other = ours(&data, 65_537);
+        assert_eq!(gunzip(&other), data);
+        // Noise costs about its size, the text much less than its own.
+        assert!(blob.len() < (14 << 20) + (6 << 20), "{}", blob.len());
+    }
 }
