@@ -5,7 +5,8 @@
 //! uncompressed layers (imagelab's store keeps layers uncompressed; skopeo
 //! copies an OCI layout of the same uncompressed layers and compresses them
 //! for the registry, as it does), and each round uses a fresh registry so
-//! neither side can skip a blob. Rounds alternate imagelab and skopeo.
+//! neither side can skip a blob. Rounds alternate imagelab and skopeo. Two
+//! images are timed: random data (nothing to compress) and log text.
 //!
 //! `cargo bench --bench remote`; skipped (with a message) when skopeo or
 //! docker-registry is missing. `IMAGELAB_BENCH_ROUNDS` sets the rounds.
@@ -153,9 +154,20 @@ fn run() -> Result<()> {
         );
         return Ok(());
     }
+    figure("random data", |d| {
+        common::write_noise_files(d, 8, 0x2545F4914F6CDD1D)
+    })?;
+    figure("log text", |d| {
+        common::write_text_files(d, 8, 0x2545F4914F6CDD1D)
+    })?;
+    Ok(())
+}
+
+/// Push and pull figures for one ~200 MB image of 8 files in 3 layers.
+fn figure(what: &str, write_files: impl Fn(&Path) -> Result<()>) -> Result<()> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let work = dir.path().join("work");
-    common::write_noise_files(&work.join("big"), 8, 0x2545F4914F6CDD1D)?;
+    write_files(&work.join("big"))?;
     std::fs::write(work.join("Dockerfile"), "FROM scratch\nCOPY big/f0.bin big/f1.bin big/f2.bin /a/\nCOPY big/f3.bin big/f4.bin big/f5.bin /b/\nCOPY big/f6.bin big/f7.bin /c/\n")
         .map_err(|e| e.to_string())?;
     let home = dir.path().join("home");
@@ -220,14 +232,16 @@ fn run() -> Result<()> {
     let (ol, rl) = (median(&mut ours_pull), median(&mut ref_pull));
     let verdict = |r: f64| if r <= 1.2 { "MET" } else { "NOT MET" };
     println!(
-        "push ~200 MB to Distribution: imagelab {:.0} ms, skopeo copy {:.0} ms, ratio {:.2}x (target <= 1.2x) {}",
+        "push ~200 MB of {} to Distribution: imagelab {:.0} ms, skopeo copy {:.0} ms, ratio {:.2}x (target <= 1.2x) {}",
+        what,
         op.as_secs_f64() * 1e3,
         rp.as_secs_f64() * 1e3,
         ratio(op, rp),
         verdict(ratio(op, rp))
     );
     println!(
-        "pull it back: imagelab {:.0} ms, skopeo copy {:.0} ms, ratio {:.2}x (target <= 1.2x) {}",
+        "pull it back ({}): imagelab {:.0} ms, skopeo copy {:.0} ms, ratio {:.2}x (target <= 1.2x) {}",
+        what,
         ol.as_secs_f64() * 1e3,
         rl.as_secs_f64() * 1e3,
         ratio(ol, rl),

@@ -95,6 +95,44 @@ pub fn session_line(s: &mut imagelab::app::Session, l: &str) -> Result<()> {
     Ok(())
 }
 
+/// `files` files of 25 MiB of log-like text (what deflate shrinks about
+/// fivefold), seeded so every run writes the same bytes. (Only the remote
+/// bench writes text.)
+#[allow(dead_code)]
+pub fn write_text_files(dir: &std::path::Path, files: usize, seed: u64) -> Result<()> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let mut x = seed;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..files {
+        let mut text = String::with_capacity(25 << 20);
+        let mut n = 0u64;
+        while text.len() < 25 << 20 {
+            let r = next();
+            n += 1;
+            let _ = writeln!(
+                text,
+                "2026-12-07T10:{:02}:{:02}.{:03}Z INFO request {n} GET /api/items/{} served in {} ms to 10.0.{}.{}",
+                r % 60,
+                (r >> 8) % 60,
+                (r >> 16) % 1000,
+                (r >> 24) % 100_000,
+                (r >> 40) % 900,
+                (r >> 50) % 256,
+                (r >> 58) % 256
+            );
+        }
+        text.truncate(25 << 20);
+        std::fs::write(dir.join(format!("f{i}.bin")), text).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Writes `files` files of 25 MiB of incompressible bytes (xorshift from
 /// `seed`) as `f0.bin`, `f1.bin`, ... into `dir`: the benches' "200 MB
 /// image" when `files` is 8. (Not every bench writes noise.)
