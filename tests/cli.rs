@@ -222,6 +222,29 @@ fn argument_count_errors_use_docker_clis_words() {
         o.stderr,
         "docker: 'docker rmi' requires at least 1 argument\n\nUsage:  docker rmi [OPTIONS] IMAGE [IMAGE...]\n\nSee 'docker rmi --help' for more information\n"
     );
+    // Each inspect verb names itself.
+    for (verb, usage) in [
+        (
+            "docker inspect",
+            "docker inspect [OPTIONS] NAME|ID [NAME|ID...]",
+        ),
+        (
+            "docker image inspect",
+            "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
+        ),
+        (
+            "docker container inspect",
+            "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
+        ),
+    ] {
+        let o = lab.run(verb);
+        assert_eq!(
+            o.stderr,
+            format!(
+                "docker: '{verb}' requires at least 1 argument\n\nUsage:  {usage}\n\nSee '{verb} --help' for more information\n"
+            )
+        );
+    }
     let o = lab.run("docker import");
     assert!(
         o.stderr

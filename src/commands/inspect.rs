@@ -12,9 +12,9 @@ pub fn run(s: &mut Session, a: InspectArgs, io: &mut Io) -> anyhow::Result<i32> 
     if a.args.is_empty() {
         return super::requires(
             io,
-            "docker image inspect",
+            "docker inspect",
             "at least 1 argument",
-            "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
+            "docker inspect [OPTIONS] NAME|ID [NAME|ID...]",
         );
     }
     let template = match a.format.as_deref().filter(|f| !f.is_empty()) {

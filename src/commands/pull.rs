@@ -92,12 +92,7 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
             };
             print_pulled(&mut *io.out, &shown)?;
         }
-        writeln!(
-            io.err,
-            "Tagging {} as {}",
-            by_digest.familiar_string(),
-            tagged.familiar_string()
-        )?;
+        say_tagging(io, &by_digest, &tagged)?;
         writeln!(io.out, "{tagged}")?;
         return Ok(0);
     }
@@ -291,16 +286,22 @@ fn trusted_pull(
             print_pulled(&mut *io.out, &pulled)?;
         }
         let tagged = r.with_tag(&t.name)?;
-        writeln!(
-            io.err,
-            "Tagging {} as {}",
-            by_digest.familiar_string(),
-            tagged.familiar_string()
-        )?;
+        say_tagging(io, &by_digest, &tagged)?;
         engine.tag(&pulled.id, &tagged)?;
     }
     writeln!(io.out, "{r}")?;
     Ok(0)
+}
+
+/// docker/cli's `TagTrusted` line, on stderr.
+fn say_tagging(io: &mut Io, by_digest: &Reference, tagged: &Reference) -> anyhow::Result<()> {
+    writeln!(
+        io.err,
+        "Tagging {} as {}",
+        by_digest.familiar_string(),
+        tagged.familiar_string()
+    )?;
+    Ok(())
 }
 
 /// docker's words for a failed pull.
