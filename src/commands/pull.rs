@@ -43,10 +43,7 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
     }
     let engine = s.engine()?;
     let official = r.domain() == "docker.io" && r.path().starts_with("library/");
-    let trusted = a
-        .disable_content_trust
-        .map(|d| !d)
-        .unwrap_or_else(|| super::trust::enabled(s));
+    let trusted = super::trust::wanted(s, a.disable_content_trust);
     // Content trust resolves a tag to its signed digest (a digest is
     // already pinned). Official images are signed by Docker: their tag
     // resolves to the catalog's digest.
@@ -83,12 +80,10 @@ pub fn run(s: &mut Session, a: PullArgs, io: &mut Io) -> anyhow::Result<i32> {
             pulled.digest
         )?;
         if !a.quiet {
+            // The daemon's lines name the pull by digest.
             let shown = crate::engine::Pulled {
                 reference: by_digest.clone(),
-                id: pulled.id.clone(),
-                layers: pulled.layers.clone(),
-                digest: pulled.digest.clone(),
-                up_to_date: pulled.up_to_date,
+                ..pulled
             };
             print_pulled(&mut *io.out, &shown)?;
         }

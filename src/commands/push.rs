@@ -89,10 +89,7 @@ pub fn run(s: &mut Session, a: PushArgs, io: &mut Io) -> anyhow::Result<i32> {
     };
     let repo = r.path().to_string();
     // Content trust: `--disable-content-trust[=false]`, else DOCKER_CONTENT_TRUST.
-    let trusted = a
-        .disable_content_trust
-        .map(|d| !d)
-        .unwrap_or_else(|| super::trust::enabled(s));
+    let trusted = super::trust::wanted(s, a.disable_content_trust);
     for (tag, id) in tags {
         if !a.quiet {
             // The index's summary lists the layers: no config read here

@@ -49,10 +49,7 @@ pub fn run(s: &mut Session, a: RunArgs, io: &mut Io) -> anyhow::Result<i32> {
     // Content trust: docker/cli resolves a tag through the trust server
     // before it creates the container, whether the image is local or not
     // (`image.TrustedReference`). The catalog's official images are signed.
-    let trusted = a
-        .disable_content_trust
-        .map(|d| !d)
-        .unwrap_or_else(|| super::trust::enabled(s));
+    let trusted = super::trust::wanted(s, a.disable_content_trust);
     if trusted && r.digest().is_none() && !super::trust::official(&r) {
         let tagged = r.clone().with_default_tag();
         if let Err(e) = super::trust::pull_targets(s, &tagged) {

@@ -263,7 +263,12 @@ pub fn sign_pushed(
     }
 }
 
-/// The signed targets a trusted pull of `r` fetches (`getTrustedPullTargets`).
+/// Whether a pull, push or run verifies: `--disable-content-trust[=bool]`
+/// when given, else `DOCKER_CONTENT_TRUST`.
+pub fn wanted(s: &Session, disable: Option<bool>) -> bool {
+    disable.map(|d| !d).unwrap_or_else(|| enabled(s))
+}
+
 /// Whether `r` names one of Docker Hub's official images, which Docker
 /// signs (the lab's catalog images count as signed).
 pub fn official(r: &Reference) -> bool {
@@ -275,6 +280,7 @@ pub fn official(r: &Reference) -> bool {
             .any(|b| b.repository == r.name())
 }
 
+/// The signed targets a trusted pull of `r` fetches (`getTrustedPullTargets`).
 pub fn pull_targets(s: &Session, r: &Reference) -> Result<Vec<Target>, String> {
     let gun = r.name();
     let repo = load(s, r).map_err(|e| notary_error(&gun, &e))?;
